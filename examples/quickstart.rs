@@ -1,1 +1,165 @@
-fn main() {}
+//! The whole ToolboxAI flow: accounts, a lesson, a quiz, a submission,
+//! progress and analytics.
+//!
+//! Runs against the embedded mock server, or against a live server when
+//! `TOOLBOXAI_BASE_URL` is set:
+//!
+//! ```text
+//! cargo run --example quickstart
+//! TOOLBOXAI_BASE_URL=https://toolbox.example.com cargo run --example quickstart
+//! ```
+
+mod common;
+
+use std::process::ExitCode;
+
+use toolboxai::{
+    AnalyticsQuery, Answer, Client, ContentRequest, Difficulty, EnvironmentType, MetricType,
+    NewQuestion, NewQuiz, QuestionType, RegisterRequest, Role,
+};
+
+/// Password of the accounts the example registers.
+const PASSWORD: &str = "QuickstartPass123!";
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    common::init_logging();
+    match run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("quickstart failed: {error}");
+            eprintln!("error code: {}", error.code());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> toolboxai::Result<()> {
+    let target = common::connect().await?;
+    let client = target.client;
+    let auth = client.auth();
+
+    // Register a teacher and a student. Unique emails let the example run
+    // again against the same server.
+    let suffix = &unique_suffix();
+    let teacher_email = format!("teacher-{suffix}@example.com");
+    let student_email = format!("student-{suffix}@example.com");
+    let teacher = auth
+        .register(&RegisterRequest::new(
+            &teacher_email,
+            PASSWORD,
+            "Quinn Teacher",
+            Role::Teacher,
+        ))
+        .await?;
+    let student = auth
+        .register(
+            &RegisterRequest::new(&student_email, PASSWORD, "Sam Student", Role::Student)
+                .grade_level(7),
+        )
+        .await?;
+    println!("\nRegistered");
+    println!("  teacher  {} ({})", teacher.email, teacher.id);
+    println!("  student  {} ({})", student.email, student.id);
+
+    // The teacher generates a lesson staged in a Roblox classroom.
+    auth.login(&teacher_email, PASSWORD).await?;
+    let lesson_request = ContentRequest::lesson("Mathematics", 7)
+        .learning_objectives([
+            "Understand fractions and decimals",
+            "Solve fraction addition problems",
+            "Convert between fractions and decimals",
+        ])
+        .environment_type(EnvironmentType::Classroom)
+        .include_quiz(true)
+        .difficulty(Difficulty::Medium);
+    let lesson = client.content().generate(&lesson_request).await?;
+    println!("\nLesson");
+    println!("  id       {}", lesson.id);
+    println!("  title    {}", lesson.title);
+    match &lesson.roblox_integration {
+        Some(roblox) => {
+            let first_line = roblox.terrain_script.lines().next().unwrap_or("(empty)");
+            println!("  terrain  {first_line}");
+            println!("  ui       {} components", roblox.ui_components.len());
+        }
+        None => println!("  terrain  (the server sent no Roblox integration)"),
+    }
+
+    // The teacher creates the three-question math quiz.
+    let quiz = client.quizzes().create(&math_quiz()).await?;
+    println!("\nQuiz");
+    println!("  id       {}", quiz.id);
+    println!("  title    {}", quiz.title);
+    println!("  points   {} total", quiz.total_points);
+
+    // The student logs in, loads the quiz and submits timed answers.
+    auth.login(&student_email, PASSWORD).await?;
+    let mut attempt = client.quizzes().start_attempt(&quiz.id).await?;
+    attempt.answer("q1", "42")?;
+    attempt.answer("q2", "True")?;
+    attempt.answer("q3", "0.75")?;
+    let result = attempt.submit().await?;
+    println!("\nResult");
+    println!(
+        "  score    {}/{} ({:.0} %, {})",
+        result.score,
+        result.total_points,
+        result.percentage,
+        if result.passed { "passed" } else { "not passed" }
+    );
+    println!("  xp       {}", result.xp_earned);
+    for achievement in &result.achievements_unlocked {
+        println!("  unlocked {achievement}");
+    }
+
+    print_progress(&client, quiz.course_id.as_deref().unwrap_or("course-123")).await?;
+
+    let week = AnalyticsQuery::new(MetricType::Performance).last_days(7);
+    let analytics = client.progress().analytics(&week).await?;
+    println!("\nAnalytics, last 7 days");
+    println!("  active users       {}", analytics.summary.active_users);
+    println!("  content generated  {}", analytics.summary.content_generated);
+    println!("  quizzes completed  {}", analytics.summary.quizzes_completed);
+    Ok(())
+}
+
+async fn print_progress(client: &Client, course_id: &str) -> toolboxai::Result<()> {
+    let progress = client.progress().course(course_id).await?;
+    println!("\nCourse progress ({course_id})");
+    println!("  overall  {:.1} %", progress.overall_progress);
+    println!(
+        "  lessons  {}/{}",
+        progress.lessons_completed, progress.total_lessons
+    );
+    println!(
+        "  quizzes  {}/{}",
+        progress.quizzes_completed, progress.total_quizzes
+    );
+    println!("  average  {:.1} %", progress.average_quiz_score);
+    println!("  time     {} min", progress.time_spent);
+    Ok(())
+}
+
+/// The reference's three-question quiz: 1 + 1 + 2 = 4 points.
+fn math_quiz() -> NewQuiz {
+    let questions = vec![
+        NewQuestion::new(QuestionType::MultipleChoice, "What is 15 + 27?", "42", 1)
+            .options(["42", "41", "43", "40"])
+            .explanation("15 + 27 = 42"),
+        NewQuestion::new(QuestionType::TrueFalse, "Is 7 a prime number?", "True", 1)
+            .options(["True", "False"])
+            .explanation("7 is only divisible by 1 and itself"),
+        NewQuestion::new(QuestionType::ShortAnswer, "What is 3/4 as a decimal?", "0.75", 2)
+            .explanation("3 divided by 4 equals 0.75"),
+    ];
+    NewQuiz::new("Math Basics Quiz", "Mathematics", questions)
+        .grade_level(7)
+        .difficulty(Difficulty::Medium)
+        .time_limit(900)
+}
+
+/// Returns eight hexadecimal digits that differ on every run.
+fn unique_suffix() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..8].to_owned()
+}

@@ -1,0 +1,126 @@
+//! The token pair a client holds and the store that shares it.
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::HeaderValue;
+use secrecy::{ExposeSecret, SecretString};
+
+use super::jwt;
+use crate::models::TokenResponse;
+
+/// The tokens of a logged-in session, for saving and restoring a login.
+///
+/// `Debug` prints `[REDACTED]` in place of each token.
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    /// Bearer token for API calls.
+    pub access_token: SecretString,
+    /// Token that obtains a new access token, when the server issued one.
+    pub refresh_token: Option<SecretString>,
+    /// When the access token expires: from `expires_in`, else from the JWT
+    /// `exp` claim, else unknown.
+    pub expires_at: Option<SystemTime>,
+}
+
+impl Tokens {
+    /// Creates tokens from saved values. The expiry is read from the access
+    /// token's JWT `exp` claim when it has one.
+    pub fn new(access_token: impl Into<String>, refresh_token: Option<String>) -> Self {
+        let access_token = SecretString::from(access_token.into());
+        let expires_at = jwt::expiry(access_token.expose_secret());
+        Self {
+            access_token,
+            refresh_token: refresh_token.map(SecretString::from),
+            expires_at,
+        }
+    }
+
+    /// Builds tokens from a login or refresh answer. A refresh answer without
+    /// a refresh token keeps `previous_refresh`.
+    pub(crate) fn from_response(
+        response: &TokenResponse,
+        previous_refresh: Option<SecretString>,
+    ) -> Self {
+        let now = SystemTime::now();
+        let expires_at = response
+            .expires_in
+            .map(|seconds| now + Duration::from_secs(seconds))
+            .or_else(|| jwt::expiry(response.access_token.expose_secret()));
+        Self {
+            access_token: response.access_token.clone(),
+            refresh_token: response.refresh_token.clone().or(previous_refresh),
+            expires_at,
+        }
+    }
+
+    /// Returns how long the access token stays valid, or `None` when its
+    /// expiry is unknown. An expired token gives `Some(Duration::ZERO)`.
+    pub fn remaining_lifetime(&self) -> Option<Duration> {
+        let expires_at = self.expires_at?;
+        Some(
+            expires_at
+                .duration_since(SystemTime::now())
+                .unwrap_or(Duration::ZERO),
+        )
+    }
+}
+
+/// Tokens plus the `Authorization` header built from them once.
+#[derive(Debug)]
+pub(crate) struct Session {
+    pub(crate) tokens: Tokens,
+    pub(crate) bearer: HeaderValue,
+    /// Increases with every new access token, so that callers can tell
+    /// whether the token they used is still the current one.
+    pub(crate) generation: u64,
+}
+
+/// Shared, replaceable token state of one client.
+#[derive(Debug, Default)]
+pub(crate) struct TokenStore {
+    current: RwLock<Option<Arc<Session>>>,
+}
+
+impl TokenStore {
+    /// Returns the current session, if logged in.
+    pub(crate) fn session(&self) -> Option<Arc<Session>> {
+        self.current
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Replaces the tokens. Fails only when the access token holds bytes
+    /// that are not allowed in an HTTP header.
+    pub(crate) fn set(&self, tokens: Tokens) -> Result<Arc<Session>, crate::APIError> {
+        let mut bearer =
+            HeaderValue::from_str(&format!("Bearer {}", tokens.access_token.expose_secret()))
+                .map_err(|_| {
+                    crate::APIError::InvalidInput(
+                        "access token contains characters not allowed in an HTTP header".into(),
+                    )
+                })?;
+        bearer.set_sensitive(true);
+        let mut current = self
+            .current
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let generation = current.as_ref().map_or(1, |session| session.generation + 1);
+        let session = Arc::new(Session {
+            tokens,
+            bearer,
+            generation,
+        });
+        *current = Some(Arc::clone(&session));
+        Ok(session)
+    }
+
+    /// Forgets the tokens.
+    pub(crate) fn clear(&self) {
+        *self
+            .current
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+    }
+}

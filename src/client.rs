@@ -1,0 +1,282 @@
+//! The entry point: [`Client`] and its builder.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use url::Url;
+
+use crate::auth::{AuthManager, TokenStore};
+use crate::content::ContentGenerator;
+use crate::error::{APIError, Result};
+use crate::progress::ProgressTracker;
+use crate::quiz::QuizManager;
+use crate::transport::{Transport, TransportConfig};
+
+/// Default HTTP base URL of a local ToolboxAI server.
+pub const DEFAULT_BASE_URL: &str = "http://localhost:8008";
+/// Default WebSocket URL of a local ToolboxAI server.
+pub const DEFAULT_WS_URL: &str = "ws://localhost:9876/ws/connect";
+/// Default path prefix of every API call.
+pub const DEFAULT_API_PREFIX: &str = "/api";
+
+/// A ToolboxAI API client.
+///
+/// Cheap to clone: clones share one connection pool and one login. Hand out
+/// the managers with [`Client::auth`], [`Client::content`],
+/// [`Client::quizzes`] and [`Client::progress`].
+///
+/// ```no_run
+/// # async fn run() -> toolboxai::Result<()> {
+/// use toolboxai::Client;
+///
+/// let client = Client::builder().base_url("http://localhost:8008").build()?;
+/// client.auth().login("teacher@example.com", "TeacherPass123!").await?;
+/// let quiz = client.quizzes().get("quiz-1").await?;
+/// println!("{} has {} points", quiz.title, quiz.total_points);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: Arc<ClientInner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct ClientInner {
+    pub(crate) transport: Transport,
+    pub(crate) ws_url: Url,
+}
+
+impl Client {
+    /// Returns a builder with the defaults of a local server.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// Creates a client for `base_url` with every other setting at its default.
+    ///
+    /// # Errors
+    ///
+    /// [`APIError::Configuration`] when `base_url` is not an absolute
+    /// `http` or `https` URL.
+    pub fn new(base_url: &str) -> Result<Self> {
+        Self::builder().base_url(base_url).build()
+    }
+
+    /// Returns the manager for registration, login and tokens.
+    pub fn auth(&self) -> AuthManager {
+        AuthManager::new(self.clone())
+    }
+
+    /// Returns the manager for AI content generation.
+    pub fn content(&self) -> ContentGenerator {
+        ContentGenerator::new(self.clone())
+    }
+
+    /// Returns the manager for quizzes.
+    pub fn quizzes(&self) -> QuizManager {
+        QuizManager::new(self.clone())
+    }
+
+    /// Returns the manager for course progress and analytics.
+    pub fn progress(&self) -> ProgressTracker {
+        ProgressTracker::new(self.clone())
+    }
+
+    /// Returns the configured WebSocket URL.
+    pub fn ws_url(&self) -> &Url {
+        &self.inner.ws_url
+    }
+
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.inner.transport
+    }
+}
+
+/// Configures and builds a [`Client`].
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    base_url: String,
+    ws_url: String,
+    api_prefix: String,
+    user_agent: String,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    http_client: Option<reqwest::Client>,
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            ws_url: DEFAULT_WS_URL.to_owned(),
+            api_prefix: DEFAULT_API_PREFIX.to_owned(),
+            user_agent: concat!("toolboxai-rust/", env!("CARGO_PKG_VERSION")).to_owned(),
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            http_client: None,
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// Sets the HTTP base URL, such as `https://api.example.com`.
+    ///
+    /// Default is `http://localhost:8008`.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = base_url.into();
+        self
+    }
+
+    /// Sets the WebSocket URL.
+    ///
+    /// Default is `ws://localhost:9876/ws/connect`.
+    pub fn ws_url(mut self, ws_url: impl Into<String>) -> Self {
+        self.ws_url = ws_url.into();
+        self
+    }
+
+    /// Sets the path prefix of every API call, such as `/api/v1`.
+    ///
+    /// Default is `/api`.
+    pub fn api_prefix(mut self, api_prefix: impl Into<String>) -> Self {
+        self.api_prefix = api_prefix.into();
+        self
+    }
+
+    /// Sets the `User-Agent` header.
+    ///
+    /// Default is `toolboxai-rust/` followed by the crate version.
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// Sets how long opening a connection may take.
+    ///
+    /// Default is 10 seconds. Ignored when [`ClientBuilder::http_client`] is set.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Sets how long one attempt may take, from sending to the end of the body.
+    ///
+    /// Default is 60 seconds.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// Uses a caller-built `reqwest::Client`, for proxies or custom TLS roots.
+    ///
+    /// Default is a client built from this builder's settings. The user agent
+    /// and connect timeout of this builder do not apply to a supplied client.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Builds the client.
+    ///
+    /// # Errors
+    ///
+    /// [`APIError::Configuration`] when a URL is not absolute, has the wrong
+    /// scheme, or the HTTP client cannot be created.
+    pub fn build(self) -> Result<Client> {
+        let base_url = parse_url("base URL", &self.base_url, &["http", "https"])?;
+        let ws_url = parse_url("WebSocket URL", &self.ws_url, &["ws", "wss"])?;
+        let api_base = join_prefix(base_url, &self.api_prefix)?;
+
+        let http = match self.http_client {
+            Some(client) => client,
+            None => reqwest::Client::builder()
+                .user_agent(&self.user_agent)
+                .connect_timeout(self.connect_timeout)
+                .build()
+                .map_err(|error| {
+                    APIError::Configuration(format!("HTTP client could not be built: {error}"))
+                })?,
+        };
+        let config = TransportConfig {
+            request_timeout: self.request_timeout,
+        };
+        let transport = Transport::new(http, api_base, Arc::new(TokenStore::default()), config);
+        Ok(Client {
+            inner: Arc::new(ClientInner { transport, ws_url }),
+        })
+    }
+}
+
+fn parse_url(name: &str, value: &str, schemes: &[&str]) -> Result<Url> {
+    let url = Url::parse(value).map_err(|error| {
+        APIError::Configuration(format!(
+            "{name} {value:?} is not a valid absolute URL ({error}); \
+             use a form such as {:?}",
+            if schemes[0] == "ws" {
+                DEFAULT_WS_URL
+            } else {
+                DEFAULT_BASE_URL
+            }
+        ))
+    })?;
+    if !schemes.contains(&url.scheme()) {
+        return Err(APIError::Configuration(format!(
+            "{name} {value:?} has scheme {:?}; expected one of {schemes:?}",
+            url.scheme()
+        )));
+    }
+    if url.cannot_be_a_base() || url.host_str().is_none() {
+        return Err(APIError::Configuration(format!(
+            "{name} {value:?} has no host"
+        )));
+    }
+    Ok(url)
+}
+
+/// Appends the API prefix to the base URL's path.
+fn join_prefix(mut url: Url, prefix: &str) -> Result<Url> {
+    url.set_query(None);
+    url.set_fragment(None);
+    url.path_segments_mut()
+        .map_err(|()| APIError::Configuration("base URL cannot have a path".into()))?
+        .pop_if_empty()
+        .extend(prefix.split('/').filter(|segment| !segment.is_empty()));
+    Ok(url)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_prefix_cases() {
+        let cases = [
+            ("http://localhost:8008", "/api", "http://localhost:8008/api"),
+            ("http://localhost:8008/", "/api/v1", "http://localhost:8008/api/v1"),
+            ("https://host/base/", "api", "https://host/base/api"),
+            ("https://host/base?x=1", "/api/", "https://host/base/api"),
+            ("https://host", "", "https://host/"),
+        ];
+        for (base, prefix, expected) in cases {
+            let url = join_prefix(Url::parse(base).unwrap(), prefix).unwrap();
+            assert_eq!(url.as_str(), expected, "{base} + {prefix}");
+        }
+    }
+
+    #[test]
+    fn build_rejects_bad_urls() {
+        let cases = [
+            ("relative", "localhost:8008"),
+            ("wrong scheme", "ftp://localhost"),
+            ("not a url", "::::"),
+        ];
+        for (case, base) in cases {
+            let result = Client::builder().base_url(base).build();
+            assert!(
+                matches!(result, Err(APIError::Configuration(_))),
+                "{case}"
+            );
+        }
+    }
+}

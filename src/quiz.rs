@@ -1,0 +1,173 @@
+//! Quizzes: creation, retrieval, submission and timed attempts.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::client::Client;
+use crate::error::{APIError, Result};
+use crate::models::{Answer, AnswerValue, NewQuiz, Quiz, QuizResult, QuizSubmission};
+use crate::transport::{require_id, Call};
+
+/// Creates, fetches and submits quizzes.
+///
+/// ```no_run
+/// # async fn run(client: toolboxai::Client) -> toolboxai::Result<()> {
+/// use toolboxai::{Answer, NewQuestion, NewQuiz, QuestionType};
+///
+/// let quiz = client
+///     .quizzes()
+///     .create(&NewQuiz::new(
+///         "Test Quiz",
+///         "Math",
+///         vec![NewQuestion::new(QuestionType::MultipleChoice, "What is 2+2?", "4", 1)
+///             .options(["3", "4", "5", "6"])],
+///     ))
+///     .await?;
+/// let result = client
+///     .quizzes()
+///     .submit(&quiz.id, vec![Answer::new("q1", "4")], 60)
+///     .await?;
+/// assert!(result.passed);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct QuizManager {
+    client: Client,
+}
+
+impl QuizManager {
+    pub(crate) fn new(client: Client) -> Self {
+        Self { client }
+    }
+
+    /// Creates a quiz with `POST /quiz/create`. The server numbers the
+    /// questions `q1..qN` in order and sums their points.
+    ///
+    /// # Errors
+    ///
+    /// [`APIError::Forbidden`] for students, [`APIError::Validation`] for
+    /// invalid fields, and the errors of every call.
+    pub async fn create(&self, quiz: &NewQuiz) -> Result<Quiz> {
+        let call = Call::post(&["quiz", "create"], quiz)?;
+        self.client.transport().send(call).await
+    }
+
+    /// Fetches a quiz with `GET /quiz/{id}`. Students receive it without
+    /// correct answers and explanations.
+    ///
+    /// # Errors
+    ///
+    /// [`APIError::NotFound`] for an unknown id, [`APIError::InvalidInput`]
+    /// for an empty one, and the errors of every call.
+    pub async fn get(&self, quiz_id: &str) -> Result<Quiz> {
+        let quiz_id = require_id("quiz id", quiz_id)?;
+        self.client
+            .transport()
+            .send(Call::get(&["quiz", quiz_id]))
+            .await
+    }
+
+    /// Submits answers with `POST /quiz/{id}/submit` and returns the score.
+    /// `time_taken` is in seconds.
+    ///
+    /// # Errors
+    ///
+    /// [`APIError::NotFound`] for an unknown quiz, [`APIError::Validation`]
+    /// for answers to unknown questions, and the errors of every call.
+    pub async fn submit(
+        &self,
+        quiz_id: &str,
+        answers: Vec<Answer>,
+        time_taken: u64,
+    ) -> Result<QuizResult> {
+        let quiz_id = require_id("quiz id", quiz_id)?;
+        let submission = QuizSubmission {
+            answers,
+            time_taken,
+        };
+        let call = Call::post(&["quiz", quiz_id, "submit"], &submission)?;
+        self.client.transport().send(call).await
+    }
+
+    /// Loads a quiz and starts a timed attempt at it.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`QuizManager::get`].
+    pub async fn start_attempt(&self, quiz_id: &str) -> Result<QuizAttempt> {
+        let quiz = self.get(quiz_id).await?;
+        Ok(QuizAttempt {
+            manager: self.clone(),
+            quiz,
+            started: Instant::now(),
+            answers: HashMap::new(),
+        })
+    }
+}
+
+/// An attempt at a quiz: records answers and measures the time taken from
+/// the moment the quiz was loaded until submission.
+#[derive(Debug)]
+pub struct QuizAttempt {
+    manager: QuizManager,
+    quiz: Quiz,
+    started: Instant,
+    answers: HashMap<String, AnswerValue>,
+}
+
+impl QuizAttempt {
+    /// Returns the quiz being attempted.
+    pub fn quiz(&self) -> &Quiz {
+        &self.quiz
+    }
+
+    /// Records or replaces the answer to a question.
+    ///
+    /// # Errors
+    ///
+    /// [`APIError::InvalidInput`] when the quiz has no question with this id.
+    pub fn answer(&mut self, question_id: &str, answer: impl Into<AnswerValue>) -> Result<()> {
+        if !self.quiz.questions.iter().any(|q| q.id == question_id) {
+            return Err(APIError::InvalidInput(format!(
+                "quiz {} has no question {question_id:?}",
+                self.quiz.id
+            )));
+        }
+        self.answers.insert(question_id.to_owned(), answer.into());
+        Ok(())
+    }
+
+    /// Returns the number of questions answered so far.
+    pub fn answered(&self) -> usize {
+        self.answers.len()
+    }
+
+    /// Returns the time since the quiz was loaded.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Submits the recorded answers, in question order, with the elapsed
+    /// time in whole seconds.
+    ///
+    /// # Errors
+    ///
+    /// The errors of [`QuizManager::submit`].
+    pub async fn submit(&self) -> Result<QuizResult> {
+        let answers = self
+            .quiz
+            .questions
+            .iter()
+            .filter_map(|question| {
+                let answer = self.answers.get(&question.id)?;
+                Some(Answer::new(question.id.clone(), answer.clone()))
+            })
+            .collect();
+        self.manager
+            .submit(&self.quiz.id, answers, self.elapsed().as_secs())
+            .await
+    }
+}
