@@ -14,8 +14,8 @@ mod common;
 use std::process::ExitCode;
 
 use toolboxai::{
-    AnalyticsQuery, Answer, Client, ContentRequest, Difficulty, EnvironmentType, MetricType,
-    NewQuestion, NewQuiz, QuestionType, RegisterRequest, Role,
+    AnalyticsQuery, Client, ContentRequest, Difficulty, EnvironmentType, MetricType, NewQuestion,
+    NewQuiz, QuestionType, RegisterRequest, Role,
 };
 
 /// Password of the accounts the example registers.
@@ -106,7 +106,11 @@ async fn run() -> toolboxai::Result<()> {
         result.score,
         result.total_points,
         result.percentage,
-        if result.passed { "passed" } else { "not passed" }
+        if result.passed {
+            "passed"
+        } else {
+            "not passed"
+        }
     );
     println!("  xp       {}", result.xp_earned);
     for achievement in &result.achievements_unlocked {
@@ -119,8 +123,14 @@ async fn run() -> toolboxai::Result<()> {
     let analytics = client.progress().analytics(&week).await?;
     println!("\nAnalytics, last 7 days");
     println!("  active users       {}", analytics.summary.active_users);
-    println!("  content generated  {}", analytics.summary.content_generated);
-    println!("  quizzes completed  {}", analytics.summary.quizzes_completed);
+    println!(
+        "  content generated  {}",
+        analytics.summary.content_generated
+    );
+    println!(
+        "  quizzes completed  {}",
+        analytics.summary.quizzes_completed
+    );
     Ok(())
 }
 
@@ -150,8 +160,13 @@ fn math_quiz() -> NewQuiz {
         NewQuestion::new(QuestionType::TrueFalse, "Is 7 a prime number?", "True", 1)
             .options(["True", "False"])
             .explanation("7 is only divisible by 1 and itself"),
-        NewQuestion::new(QuestionType::ShortAnswer, "What is 3/4 as a decimal?", "0.75", 2)
-            .explanation("3 divided by 4 equals 0.75"),
+        NewQuestion::new(
+            QuestionType::ShortAnswer,
+            "What is 3/4 as a decimal?",
+            "0.75",
+            2,
+        )
+        .explanation("3 divided by 4 equals 0.75"),
     ];
     NewQuiz::new("Math Basics Quiz", "Mathematics", questions)
         .grade_level(7)

@@ -10,7 +10,7 @@ use crate::content::ContentGenerator;
 use crate::error::{APIError, Result};
 use crate::progress::ProgressTracker;
 use crate::quiz::QuizManager;
-use crate::transport::{Transport, TransportConfig};
+use crate::transport::{Call, RetryPolicy, Transport, TransportConfig, DEFAULT_RETRY_BUDGET};
 
 /// Default HTTP base URL of a local ToolboxAI server.
 pub const DEFAULT_BASE_URL: &str = "http://localhost:8008";
@@ -39,12 +39,21 @@ pub const DEFAULT_API_PREFIX: &str = "/api";
 #[derive(Debug, Clone)]
 pub struct Client {
     inner: Arc<ClientInner>,
+    overrides: CallOverrides,
 }
 
 #[derive(Debug)]
 pub(crate) struct ClientInner {
     pub(crate) transport: Transport,
     pub(crate) ws_url: Url,
+    content_timeout: Duration,
+}
+
+/// Settings of one client handle that replace the client's for its calls.
+#[derive(Debug, Clone, Default)]
+struct CallOverrides {
+    timeout: Option<Duration>,
+    retry: Option<RetryPolicy>,
 }
 
 impl Client {
@@ -88,8 +97,50 @@ impl Client {
         &self.inner.ws_url
     }
 
+    /// Returns a handle whose calls use `timeout` per attempt, content
+    /// generation included. The handle shares the connection pool and login.
+    ///
+    /// ```no_run
+    /// # async fn run(client: toolboxai::Client) -> toolboxai::Result<()> {
+    /// use std::time::Duration;
+    ///
+    /// let quick = client.with_request_timeout(Duration::from_secs(2));
+    /// let quiz = quick.quizzes().get("quiz-1").await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn with_request_timeout(&self, timeout: Duration) -> Client {
+        let mut client = self.clone();
+        client.overrides.timeout = Some(timeout);
+        client
+    }
+
+    /// Returns a handle whose calls follow `policy`, such as
+    /// [`RetryPolicy::none`] for a call that must fail fast. The handle shares
+    /// the connection pool, the login and the retry budget.
+    pub fn with_retry_policy(&self, policy: RetryPolicy) -> Client {
+        let mut client = self.clone();
+        client.overrides.retry = Some(policy);
+        client
+    }
+
     pub(crate) fn transport(&self) -> &Transport {
         &self.inner.transport
+    }
+
+    pub(crate) fn content_timeout(&self) -> Duration {
+        self.inner.content_timeout
+    }
+
+    /// Sends a call with this handle's overrides applied.
+    pub(crate) async fn send<T: serde::de::DeserializeOwned>(&self, mut call: Call) -> Result<T> {
+        if let Some(timeout) = self.overrides.timeout {
+            call.timeout = Some(timeout);
+        }
+        if let Some(policy) = &self.overrides.retry {
+            call.retry = Some(policy.clone());
+        }
+        self.inner.transport.send(call).await
     }
 }
 
@@ -102,7 +153,12 @@ pub struct ClientBuilder {
     user_agent: String,
     connect_timeout: Duration,
     request_timeout: Duration,
+    content_timeout: Duration,
     http_client: Option<reqwest::Client>,
+    retry_policy: RetryPolicy,
+    retry_budget: u32,
+    auto_refresh: bool,
+    refresh_margin: Duration,
 }
 
 impl Default for ClientBuilder {
@@ -114,7 +170,12 @@ impl Default for ClientBuilder {
             user_agent: concat!("toolboxai-rust/", env!("CARGO_PKG_VERSION")).to_owned(),
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
+            content_timeout: Duration::from_secs(300),
             http_client: None,
+            retry_policy: RetryPolicy::default(),
+            retry_budget: DEFAULT_RETRY_BUDGET,
+            auto_refresh: true,
+            refresh_margin: Duration::from_secs(30),
         }
     }
 }
@@ -168,6 +229,53 @@ impl ClientBuilder {
         self
     }
 
+    /// Sets how long one attempt of content generation may take, because
+    /// generation waits on an AI model.
+    ///
+    /// Default is 300 seconds.
+    pub fn content_timeout(mut self, timeout: Duration) -> Self {
+        self.content_timeout = timeout;
+        self
+    }
+
+    /// Sets how failed calls are retried.
+    ///
+    /// Default is [`RetryPolicy::default`]: 3 retries, 500 ms initial delay
+    /// doubling up to 8 s, with jitter, within 60 s in total.
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = policy;
+        self
+    }
+
+    /// Sets the capacity of the client's retry budget, a token bucket shared
+    /// by all its calls: a retry costs 5 tokens (10 after a timeout) and each
+    /// successful call returns 1. An empty bucket ends calls with their last
+    /// error instead of retrying, so a server that fails for everyone does not
+    /// receive a retry storm.
+    ///
+    /// Default is 500, which is 100 retries in a row.
+    pub fn retry_budget(mut self, capacity: u32) -> Self {
+        self.retry_budget = capacity;
+        self
+    }
+
+    /// Sets whether the client refreshes the access token by itself: shortly
+    /// before its known expiry, and once after a 401 (then replaying the call).
+    ///
+    /// Default is on.
+    pub fn auto_refresh(mut self, enabled: bool) -> Self {
+        self.auto_refresh = enabled;
+        self
+    }
+
+    /// Sets how long before the access token's known expiry it is refreshed.
+    ///
+    /// Default is 30 seconds.
+    pub fn refresh_margin(mut self, margin: Duration) -> Self {
+        self.refresh_margin = margin;
+        self
+    }
+
     /// Uses a caller-built `reqwest::Client`, for proxies or custom TLS roots.
     ///
     /// Default is a client built from this builder's settings. The user agent
@@ -200,10 +308,19 @@ impl ClientBuilder {
         };
         let config = TransportConfig {
             request_timeout: self.request_timeout,
+            retry: self.retry_policy,
+            auto_refresh: self.auto_refresh,
+            refresh_margin: self.refresh_margin,
+            retry_budget: self.retry_budget,
         };
         let transport = Transport::new(http, api_base, Arc::new(TokenStore::default()), config);
         Ok(Client {
-            inner: Arc::new(ClientInner { transport, ws_url }),
+            inner: Arc::new(ClientInner {
+                transport,
+                ws_url,
+                content_timeout: self.content_timeout,
+            }),
+            overrides: CallOverrides::default(),
         })
     }
 }
@@ -253,7 +370,11 @@ mod tests {
     fn join_prefix_cases() {
         let cases = [
             ("http://localhost:8008", "/api", "http://localhost:8008/api"),
-            ("http://localhost:8008/", "/api/v1", "http://localhost:8008/api/v1"),
+            (
+                "http://localhost:8008/",
+                "/api/v1",
+                "http://localhost:8008/api/v1",
+            ),
             ("https://host/base/", "api", "https://host/base/api"),
             ("https://host/base?x=1", "/api/", "https://host/base/api"),
             ("https://host", "", "https://host/"),
@@ -273,10 +394,7 @@ mod tests {
         ];
         for (case, base) in cases {
             let result = Client::builder().base_url(base).build();
-            assert!(
-                matches!(result, Err(APIError::Configuration(_))),
-                "{case}"
-            );
+            assert!(matches!(result, Err(APIError::Configuration(_))), "{case}");
         }
     }
 }

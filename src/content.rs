@@ -1,7 +1,5 @@
 //! AI content generation.
 
-use std::time::Duration;
-
 use crate::client::Client;
 use crate::error::Result;
 use crate::models::{Content, ContentRequest};
@@ -27,25 +25,18 @@ use crate::transport::Call;
 #[derive(Debug, Clone)]
 pub struct ContentGenerator {
     client: Client,
-    timeout: Option<Duration>,
 }
 
 impl ContentGenerator {
     pub(crate) fn new(client: Client) -> Self {
-        Self {
-            client,
-            timeout: None,
-        }
-    }
-
-    /// Overrides the per-attempt timeout of this manager's calls, because
-    /// generation waits on an AI model.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = Some(timeout);
-        self
+        Self { client }
     }
 
     /// Generates content from a typed request.
+    ///
+    /// Each attempt may take as long as
+    /// [`ClientBuilder::content_timeout`](crate::ClientBuilder::content_timeout)
+    /// (default 300 seconds), because generation waits on an AI model.
     ///
     /// # Errors
     ///
@@ -54,7 +45,8 @@ impl ContentGenerator {
     /// [`APIError::Validation`](crate::APIError::Validation) for invalid
     /// fields such as a grade outside 1 to 12, and the errors of every call.
     pub async fn generate(&self, request: &ContentRequest) -> Result<Content> {
-        let call = Call::post(&["content", "generate"], request)?.timeout(self.timeout);
-        self.client.transport().send(call).await
+        let call = Call::post(&["content", "generate"], request)?
+            .timeout(Some(self.client.content_timeout()));
+        self.client.send(call).await
     }
 }

@@ -95,6 +95,8 @@ pub struct ErrorDetails {
     pub request_id: Option<String>,
     /// The start of a body that could not be decoded (at most 200 characters).
     pub body_snippet: Option<String>,
+    /// The wait the server asked for in `Retry-After`, when it sent one.
+    pub retry_after: Option<Duration>,
     /// Attempts made, counting the first.
     pub attempts: u32,
 }
@@ -259,22 +261,6 @@ impl APIError {
     /// Returns what is known about the failed call, for errors that came
     /// from a request.
     pub fn details(&self) -> Option<&ErrorDetails> {
-        match self {
-            Self::Validation(details)
-            | Self::Authentication(details)
-            | Self::Forbidden(details)
-            | Self::NotFound(details)
-            | Self::Server(details)
-            | Self::UnexpectedStatus(details)
-            | Self::Decode(details)
-            | Self::Timeout(details)
-            | Self::RateLimited { details, .. }
-            | Self::Network { details, .. } => Some(details),
-            Self::InvalidInput(_) | Self::Configuration(_) => None,
-        }
-    }
-
-    pub(crate) fn details_mut(&mut self) -> Option<&mut ErrorDetails> {
         match self {
             Self::Validation(details)
             | Self::Authentication(details)

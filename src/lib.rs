@@ -64,3 +64,4 @@ pub use error::{APIError, ErrorCode, ErrorDetails, FieldError, Result};
 pub use models::*;
 pub use progress::ProgressTracker;
 pub use quiz::{QuizAttempt, QuizManager};
+pub use transport::RetryPolicy;

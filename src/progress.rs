@@ -44,7 +44,7 @@ impl ProgressTracker {
     pub async fn course(&self, course_id: &str) -> Result<CourseProgress> {
         let course_id = require_id("course id", course_id)?;
         let call = Call::get(&["progress", "course", course_id]);
-        self.client.transport().send(call).await
+        self.client.send(call).await
     }
 
     /// Fetches the analytics dashboard with
@@ -63,15 +63,15 @@ impl ProgressTracker {
                 )));
             }
         }
-        let mut call = Call::get(&["analytics", "dashboard"])
-            .query("metric_type", query.metric_type.as_str());
+        let mut call =
+            Call::get(&["analytics", "dashboard"]).query("metric_type", query.metric_type.as_str());
         if let Some(start) = query.start_date {
             call = call.query("start_date", start.format("%Y-%m-%d").to_string());
         }
         if let Some(end) = query.end_date {
             call = call.query("end_date", end.format("%Y-%m-%d").to_string());
         }
-        self.client.transport().send(call).await
+        self.client.send(call).await
     }
 
     /// Polls a course's progress: the first item comes at once, then one

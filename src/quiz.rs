@@ -52,7 +52,7 @@ impl QuizManager {
     /// invalid fields, and the errors of every call.
     pub async fn create(&self, quiz: &NewQuiz) -> Result<Quiz> {
         let call = Call::post(&["quiz", "create"], quiz)?;
-        self.client.transport().send(call).await
+        self.client.send(call).await
     }
 
     /// Fetches a quiz with `GET /quiz/{id}`. Students receive it without
@@ -64,10 +64,7 @@ impl QuizManager {
     /// for an empty one, and the errors of every call.
     pub async fn get(&self, quiz_id: &str) -> Result<Quiz> {
         let quiz_id = require_id("quiz id", quiz_id)?;
-        self.client
-            .transport()
-            .send(Call::get(&["quiz", quiz_id]))
-            .await
+        self.client.send(Call::get(&["quiz", quiz_id])).await
     }
 
     /// Submits answers with `POST /quiz/{id}/submit` and returns the score.
@@ -89,7 +86,7 @@ impl QuizManager {
             time_taken,
         };
         let call = Call::post(&["quiz", quiz_id, "submit"], &submission)?;
-        self.client.transport().send(call).await
+        self.client.send(call).await
     }
 
     /// Loads a quiz and starts a timed attempt at it.

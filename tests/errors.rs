@@ -1,12 +1,12 @@
 //! Status-to-error mapping and error body decoding, against wiremock.
 
 use serde_json::json;
-use toolboxai::{APIError, Client, ErrorCode};
+use toolboxai::{APIError, Client, ErrorCode, RetryPolicy};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// Starts wiremock answering `GET /api/quiz/quiz-1` with `response`, and
-/// returns the error of fetching that quiz while logged in.
+/// returns the error of fetching that quiz while logged in, without retries.
 async fn error_for(response: ResponseTemplate) -> APIError {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
@@ -14,7 +14,11 @@ async fn error_for(response: ResponseTemplate) -> APIError {
         .respond_with(response)
         .mount(&server)
         .await;
-    let client = Client::new(&server.uri()).unwrap();
+    let client = Client::builder()
+        .base_url(server.uri())
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
     client
         .auth()
         .restore_tokens(toolboxai::Tokens::new("token-1", None))
@@ -192,7 +196,10 @@ async fn bearer_header_is_sent() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/api/progress/course/c1"))
-        .and(wiremock::matchers::header("authorization", "Bearer token-1"))
+        .and(wiremock::matchers::header(
+            "authorization",
+            "Bearer token-1",
+        ))
         .respond_with(ResponseTemplate::new(404))
         .expect(1)
         .mount(&server)
@@ -264,7 +271,11 @@ async fn connection_refused_is_network_error() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap();
     drop(listener);
-    let client = Client::new(&format!("http://{address}")).unwrap();
+    let client = Client::builder()
+        .base_url(format!("http://{address}"))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
     let error = client
         .auth()
         .login("a@example.com", "password1")

@@ -7,11 +7,11 @@ use secrecy::SecretString;
 
 use crate::client::Client;
 use crate::error::Result;
-use crate::models::{LoginRequest, RefreshRequest, RegisterRequest, TokenResponse, User};
+use crate::models::{LoginRequest, RegisterRequest, TokenResponse, User};
 use crate::transport::Call;
 
-pub(crate) use tokens::TokenStore;
 pub use tokens::Tokens;
+pub(crate) use tokens::{Session, TokenStore};
 
 /// Registers accounts, logs in and manages the session's tokens.
 ///
@@ -44,7 +44,7 @@ impl AuthManager {
     /// (409) or invalid fields (422), and the network errors of every call.
     pub async fn register(&self, request: &RegisterRequest) -> Result<User> {
         let call = Call::post(&["auth", "register"], request)?.anonymous();
-        self.client.transport().send(call).await
+        self.client.send(call).await
     }
 
     /// Logs in with `POST /auth/login`, stores the tokens and returns the
@@ -60,7 +60,7 @@ impl AuthManager {
             password: SecretString::from(password.to_owned()),
         };
         let call = Call::post(&["auth", "login"], &request)?.anonymous();
-        let response: TokenResponse = self.client.transport().send(call).await?;
+        let response: TokenResponse = self.client.send(call).await?;
         self.client
             .transport()
             .tokens
@@ -78,26 +78,11 @@ impl AuthManager {
     /// refresh token is stored or the server rejects it.
     pub async fn refresh(&self) -> Result<Tokens> {
         let transport = self.client.transport();
-        let session = transport.tokens.session();
-        let refresh_token = session
-            .as_ref()
-            .and_then(|session| session.tokens.refresh_token.clone())
-            .ok_or_else(|| {
-                crate::APIError::authentication(
-                    "no refresh token is stored: log in again to continue",
-                )
-            })?;
-        let request = RefreshRequest {
-            refresh_token: refresh_token.clone(),
-        };
-        let mut call = Call::post(&["auth", "refresh"], &request)?;
-        if session.is_none() {
-            call = call.anonymous();
-        }
-        let response: TokenResponse = transport.send(call).await?;
-        let tokens = Tokens::from_response(&response, Some(refresh_token));
-        transport.tokens.set(tokens.clone())?;
-        Ok(tokens)
+        let session = transport.tokens.session().ok_or_else(|| {
+            crate::APIError::authentication("not logged in: there is no token to refresh")
+        })?;
+        let refreshed = transport.refresh_session(session.generation, true).await?;
+        Ok(refreshed.tokens.clone())
     }
 
     /// Forgets the session's tokens. The protocol has no logout call, so the

@@ -1,5 +1,6 @@
 //! The token pair a client holds and the store that shares it.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, SystemTime};
 
@@ -80,6 +81,8 @@ pub(crate) struct Session {
 #[derive(Debug, Default)]
 pub(crate) struct TokenStore {
     current: RwLock<Option<Arc<Session>>>,
+    /// Last generation handed out; never reused, even after a logout.
+    generations: AtomicU64,
 }
 
 impl TokenStore {
@@ -106,7 +109,7 @@ impl TokenStore {
             .current
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let generation = current.as_ref().map_or(1, |session| session.generation + 1);
+        let generation = self.generations.fetch_add(1, Ordering::Relaxed) + 1;
         let session = Arc::new(Session {
             tokens,
             bearer,

@@ -6,6 +6,7 @@ use bytes::Bytes;
 use reqwest::Method;
 use serde::Serialize;
 
+use super::RetryPolicy;
 use crate::error::{APIError, Result};
 
 /// Whether a call sends the bearer token.
@@ -13,8 +14,12 @@ use crate::error::{APIError, Result};
 pub(crate) enum Auth {
     /// No `Authorization` header (register, login).
     None,
-    /// The current access token; the call fails without a login.
+    /// The current access token; the call fails without a login, and a 401
+    /// triggers one token refresh and one replay.
     Bearer,
+    /// The refresh call itself: the current access token when one is stored
+    /// (some servers require it), and never a refresh on 401.
+    Refresh,
 }
 
 /// One logical call: what the transport sends, on every attempt.
@@ -29,17 +34,23 @@ pub(crate) struct Call {
     pub(crate) auth: Auth,
     /// Per-attempt timeout overriding the client's.
     pub(crate) timeout: Option<Duration>,
+    /// Retry policy overriding the client's.
+    pub(crate) retry: Option<RetryPolicy>,
 }
 
 impl Call {
     fn new(method: Method, segments: &[&str]) -> Self {
         Self {
             method,
-            segments: segments.iter().map(|segment| (*segment).to_owned()).collect(),
+            segments: segments
+                .iter()
+                .map(|segment| (*segment).to_owned())
+                .collect(),
             query: Vec::new(),
             body: None,
             auth: Auth::Bearer,
             timeout: None,
+            retry: None,
         }
     }
 

@@ -1,30 +1,55 @@
 //! The one function through which every HTTP call goes.
 //!
 //! Managers describe a call as a [`Call`]; [`Transport::send`] joins the URL,
-//! attaches the bearer token, sends the body serialized once, maps the status
-//! to an [`APIError`] and decodes the answer, inside one tracing span.
+//! attaches the bearer token and an idempotency key, sends the body
+//! serialized once, retries what may succeed on a second try, refreshes an
+//! expired token once, maps the status to an [`APIError`] and decodes the
+//! answer, inside one tracing span per logical call.
 
+mod budget;
 mod call;
+mod refresh;
 mod response;
+mod retry;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use reqwest::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use bytes::Bytes;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
+use tokio::time::Instant;
 use tracing::Instrument;
 use url::Url;
 
-use crate::auth::TokenStore;
+use crate::auth::{Session, TokenStore};
 use crate::error::{APIError, ErrorDetails, Result};
 
+pub(crate) use budget::DEFAULT_CAPACITY as DEFAULT_RETRY_BUDGET;
 pub(crate) use call::{require_id, Auth, Call};
+pub use retry::RetryPolicy;
+
+use budget::{RetryBudget, RETRY_COST, TIMEOUT_RETRY_COST};
+use refresh::RefreshGate;
+use retry::Decision;
+
+/// Header that makes a retried POST safe: the server answers a repeated key
+/// with the stored response instead of acting twice.
+const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 
 /// Settings the transport reads on every call.
 #[derive(Debug, Clone)]
 pub(crate) struct TransportConfig {
     /// Per-attempt timeout when the call sets none.
     pub(crate) request_timeout: Duration,
+    pub(crate) retry: RetryPolicy,
+    /// Whether a 401 or a nearly expired token triggers a refresh.
+    pub(crate) auto_refresh: bool,
+    /// How long before its known expiry a token is refreshed.
+    pub(crate) refresh_margin: Duration,
+    /// Capacity of the retry budget, in tokens.
+    pub(crate) retry_budget: u32,
 }
 
 /// Shared HTTP state of one client.
@@ -35,7 +60,12 @@ pub(crate) struct Transport {
     api_base: Url,
     pub(crate) tokens: Arc<TokenStore>,
     config: TransportConfig,
+    refresh: RefreshGate,
+    budget: RetryBudget,
 }
+
+/// An answer with its status, headers and whole body.
+type RawResponse = (StatusCode, HeaderMap, Bytes);
 
 impl Transport {
     pub(crate) fn new(
@@ -48,7 +78,9 @@ impl Transport {
             http,
             api_base,
             tokens,
+            budget: RetryBudget::new(config.retry_budget),
             config,
+            refresh: RefreshGate::default(),
         }
     }
 
@@ -56,11 +88,11 @@ impl Transport {
     ///
     /// # Errors
     ///
-    /// Every [`APIError`] variant that describes a request: the status
-    /// variants for unsuccessful answers, [`APIError::Decode`] for a body that
+    /// The status variants of [`APIError`] for unsuccessful answers (after
+    /// retries, with the attempt count), [`APIError::Decode`] for a body that
     /// does not match `T`, [`APIError::Network`] and [`APIError::Timeout`] for
     /// failed connections, and [`APIError::Authentication`] for a call that
-    /// needs a login made without one.
+    /// needs a login made without one or whose token could not be refreshed.
     pub(crate) async fn send<T: DeserializeOwned>(&self, call: Call) -> Result<T> {
         let url = self.url_for(&call)?;
         let span = tracing::info_span!(
@@ -74,39 +106,116 @@ impl Transport {
     }
 
     async fn send_in_span<T: DeserializeOwned>(&self, call: Call, url: Url) -> Result<T> {
-        let details = ErrorDetails {
-            method: Some(call.method.to_string()),
-            path: Some(url.path().to_owned()),
-            attempts: 1,
-            ..ErrorDetails::default()
-        };
-        let bearer = match call.auth {
-            Auth::None => None,
-            Auth::Bearer => Some(self.bearer()?),
-        };
-        tracing::Span::current().record("attempt", 1);
-        let (status, headers, body) = self.attempt(&call, &url, bearer, &details).await?;
-        tracing::Span::current().record("status", status.as_u16());
-        if status.is_success() {
-            tracing::debug!(status = status.as_u16(), "request succeeded");
-            response::decode(&body, details)
-        } else {
-            let error = response::error_for_status(status, &headers, &body, details);
-            tracing::debug!(status = status.as_u16(), error = %error, "request failed");
-            Err(error)
+        let policy = call.retry.as_ref().unwrap_or(&self.config.retry);
+        let mut schedule = policy.schedule();
+        let idempotency_key = (call.method == Method::POST).then(new_idempotency_key);
+        let started = Instant::now();
+        let mut replayed_after_refresh = false;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let span = tracing::Span::current();
+            span.record("attempt", attempt);
+            let mut details = ErrorDetails {
+                method: Some(call.method.to_string()),
+                path: Some(url.path().to_owned()),
+                attempts: attempt,
+                ..ErrorDetails::default()
+            };
+            let session = self.session_for(&call).await?;
+            let bearer = session.as_ref().map(|session| session.bearer.clone());
+            let outcome = self
+                .attempt(&call, &url, bearer, idempotency_key.clone())
+                .await;
+            let error = match outcome {
+                Ok((status, headers, body)) => {
+                    span.record("status", status.as_u16());
+                    tracing::debug!(status = status.as_u16(), attempt, "response received");
+                    if status.is_success() {
+                        self.budget.record_success();
+                        return response::decode(&body, details);
+                    }
+                    response::error_for_status(status, &headers, &body, details)
+                }
+                Err(error) => {
+                    details.message = error.message.clone();
+                    error.into_api_error(details)
+                }
+            };
+
+            let refreshable = call.auth == Auth::Bearer
+                && self.config.auto_refresh
+                && !replayed_after_refresh
+                && matches!(error, APIError::Authentication(_));
+            if let (true, Some(session)) = (refreshable, &session) {
+                if session.tokens.refresh_token.is_some() {
+                    tracing::warn!(attempt, "access token rejected, refreshing it");
+                    self.refresh_session(session.generation, false).await?;
+                    replayed_after_refresh = true;
+                    continue;
+                }
+            }
+
+            let delay = match schedule.next(&error, started.elapsed()) {
+                Decision::RetryAfter(delay) => delay,
+                Decision::Stop => return Err(error),
+                Decision::RetryAfterTooLong(requested) => {
+                    tracing::warn!(
+                        attempt,
+                        retry_after_secs = requested.as_secs(),
+                        "server asked for a longer wait than the retry policy allows"
+                    );
+                    return Err(rate_limited(error, requested));
+                }
+            };
+            let cost = match error {
+                APIError::Timeout(_) => TIMEOUT_RETRY_COST,
+                _ => RETRY_COST,
+            };
+            if !self.budget.try_spend(cost) {
+                tracing::warn!(attempt, error = %error, "retry budget exhausted, not retrying");
+                return Err(error);
+            }
+            tracing::warn!(
+                attempt,
+                status = error.status(),
+                delay_ms = delay.as_millis() as u64,
+                error = %error,
+                "retrying request"
+            );
+            tokio::time::sleep(delay).await;
         }
     }
 
-    /// Returns the current `Authorization` header value.
-    fn bearer(&self) -> Result<HeaderValue> {
-        self.tokens
-            .session()
-            .map(|session| session.bearer.clone())
-            .ok_or_else(|| {
-                APIError::authentication(
-                    "not logged in: call auth().login() or auth().restore_tokens() first",
-                )
-            })
+    /// Returns the session whose token the call sends, refreshing a token
+    /// that is about to expire first.
+    async fn session_for(&self, call: &Call) -> Result<Option<Arc<Session>>> {
+        match call.auth {
+            Auth::None => Ok(None),
+            Auth::Refresh => Ok(self.tokens.session()),
+            Auth::Bearer => {
+                let session = self.tokens.session().ok_or_else(|| {
+                    APIError::authentication(
+                        "not logged in: call auth().login() or auth().restore_tokens() first",
+                    )
+                })?;
+                let expiring = session
+                    .tokens
+                    .remaining_lifetime()
+                    .is_some_and(|remaining| remaining <= self.config.refresh_margin);
+                if !(expiring && self.config.auto_refresh && session.tokens.refresh_token.is_some())
+                {
+                    return Ok(Some(session));
+                }
+                tracing::debug!("access token expires soon, refreshing it first");
+                match self.refresh_session(session.generation, false).await {
+                    Ok(fresh) => Ok(Some(fresh)),
+                    // The old token may still be accepted; a 401 then reports
+                    // the recorded refresh failure without a second refresh.
+                    Err(_) => Ok(Some(session)),
+                }
+            }
+        }
     }
 
     /// Sends one attempt and reads the whole body.
@@ -115,8 +224,8 @@ impl Transport {
         call: &Call,
         url: &Url,
         bearer: Option<HeaderValue>,
-        details: &ErrorDetails,
-    ) -> Result<(reqwest::StatusCode, reqwest::header::HeaderMap, bytes::Bytes)> {
+        idempotency_key: Option<HeaderValue>,
+    ) -> Result<RawResponse, AttemptError> {
         let mut request = self
             .http
             .request(call.method.clone(), url.clone())
@@ -124,21 +233,18 @@ impl Transport {
         if let Some(bearer) = bearer {
             request = request.header(AUTHORIZATION, bearer);
         }
+        if let Some(key) = idempotency_key {
+            request = request.header(IDEMPOTENCY_KEY, key);
+        }
         if let Some(body) = &call.body {
             request = request
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                 .body(body.clone());
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|error| transport_error(error, details))?;
+        let response = request.send().await.map_err(AttemptError::from)?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|error| transport_error(error, details))?;
+        let body = response.bytes().await.map_err(AttemptError::from)?;
         Ok((status, headers, body))
     }
 
@@ -156,20 +262,60 @@ impl Transport {
     }
 }
 
-/// Maps a reqwest failure to a network or timeout error.
-fn transport_error(error: reqwest::Error, details: &ErrorDetails) -> APIError {
-    let mut details = details.clone();
-    if error.is_timeout() {
-        details.message = "no response within the timeout".to_owned();
-        return APIError::Timeout(Box::new(details));
-    }
-    details.message = if error.is_connect() {
-        "could not connect to the server".to_owned()
-    } else {
-        "the connection failed before a complete response arrived".to_owned()
-    };
-    APIError::Network {
+fn new_idempotency_key() -> HeaderValue {
+    let key = uuid::Uuid::new_v4().hyphenated().to_string();
+    HeaderValue::from_str(&key).expect("a UUID is a valid header value")
+}
+
+/// Converts the last error into a rate-limit error carrying the wait the
+/// server asked for.
+fn rate_limited(error: APIError, requested: Duration) -> APIError {
+    let mut details = error.details().cloned().unwrap_or_default();
+    details.message = format!(
+        "{}; the server asked to wait {} s, longer than the retry policy allows",
+        details.message,
+        requested.as_secs()
+    );
+    APIError::RateLimited {
         details: Box::new(details),
-        source: Some(Arc::new(error.without_url())),
+        retry_after: Some(requested),
+    }
+}
+
+/// A failure before a complete response arrived.
+struct AttemptError {
+    timeout: bool,
+    message: String,
+    source: reqwest::Error,
+}
+
+impl From<reqwest::Error> for AttemptError {
+    fn from(error: reqwest::Error) -> Self {
+        let message = if error.is_timeout() {
+            "no response within the timeout"
+        } else if error.is_connect() {
+            "could not connect to the server"
+        } else {
+            "the connection failed before a complete response arrived"
+        };
+        Self {
+            timeout: error.is_timeout(),
+            message: message.to_owned(),
+            // The URL is dropped so that a token in a query string never
+            // reaches an error message.
+            source: error.without_url(),
+        }
+    }
+}
+
+impl AttemptError {
+    fn into_api_error(self, details: ErrorDetails) -> APIError {
+        if self.timeout {
+            return APIError::Timeout(Box::new(details));
+        }
+        APIError::Network {
+            details: Box::new(details),
+            source: Some(Arc::new(self.source)),
+        }
     }
 }

@@ -72,6 +72,7 @@ pub(crate) fn error_for_status(
 ) -> APIError {
     details.status = Some(status.as_u16());
     details.request_id = request_id(headers);
+    details.retry_after = retry_after(headers);
     read_error_body(body, status, &mut details);
 
     let details = Box::new(details);
@@ -81,8 +82,8 @@ pub(crate) fn error_for_status(
         403 => APIError::Forbidden(details),
         404 => APIError::NotFound(details),
         429 => APIError::RateLimited {
+            retry_after: details.retry_after,
             details,
-            retry_after: retry_after(headers),
         },
         500..=599 => APIError::Server(details),
         _ => APIError::UnexpectedStatus(details),

@@ -1,0 +1,93 @@
+//! Single-flight token refresh.
+//!
+//! All calls that failed with the same access token wait for one
+//! `POST /auth/refresh`. The outcome is keyed by the token's generation: a
+//! caller whose token was already replaced gets the new session at once, and
+//! a caller whose token already failed to refresh gets that failure instead of
+//! a second refresh request.
+
+use std::sync::Arc;
+
+use tokio::sync::Mutex;
+
+use super::{Call, Transport};
+use crate::auth::{Session, Tokens};
+use crate::error::{APIError, Result};
+use crate::models::{RefreshRequest, TokenResponse};
+
+#[derive(Debug, Default)]
+pub(crate) struct RefreshGate {
+    /// Held for the whole refresh, so that one runs at a time. Holds the
+    /// generation whose refresh failed last, with its error.
+    last_failure: Mutex<Option<(u64, APIError)>>,
+}
+
+impl Transport {
+    /// Replaces the session of `generation` with a refreshed one, unless
+    /// another call already did so or already failed to.
+    ///
+    /// With `force`, a failure recorded for `generation` is ignored and the
+    /// refresh is attempted again (an explicit refresh by the caller).
+    pub(crate) async fn refresh_session(
+        &self,
+        generation: u64,
+        force: bool,
+    ) -> Result<Arc<Session>> {
+        let mut last_failure = self.refresh.last_failure.lock().await;
+        let current = self.tokens.session().ok_or_else(|| {
+            APIError::authentication("logged out while waiting for a token refresh")
+        })?;
+        if current.generation != generation {
+            return Ok(current);
+        }
+        if let Some((failed_generation, error)) = last_failure.as_ref() {
+            if *failed_generation == generation && !force {
+                return Err(error.clone());
+            }
+        }
+        match self.request_refresh(&current).await {
+            Ok(session) => {
+                *last_failure = None;
+                tracing::info!(generation = session.generation, "access token refreshed");
+                Ok(session)
+            }
+            Err(error) => {
+                tracing::warn!(error = %error, "token refresh failed");
+                *last_failure = Some((generation, error.clone()));
+                Err(error)
+            }
+        }
+    }
+
+    async fn request_refresh(&self, current: &Session) -> Result<Arc<Session>> {
+        let refresh_token = current.tokens.refresh_token.clone().ok_or_else(|| {
+            APIError::authentication(
+                "the access token was rejected and no refresh token is stored: log in again",
+            )
+        })?;
+        let request = RefreshRequest {
+            refresh_token: refresh_token.clone(),
+        };
+        let mut call = Call::post(&["auth", "refresh"], &request)?;
+        call.auth = super::Auth::Refresh;
+        // Boxed because `send` may itself call this function.
+        let response: TokenResponse = Box::pin(self.send(call))
+            .await
+            .map_err(into_authentication)?;
+        self.tokens
+            .set(Tokens::from_response(&response, Some(refresh_token)))
+    }
+}
+
+/// Turns any refresh failure into an authentication error that keeps the
+/// details of the refresh request.
+fn into_authentication(error: APIError) -> APIError {
+    match error {
+        APIError::Authentication(details) => APIError::Authentication(details),
+        other => {
+            let mut details = other.details().cloned().unwrap_or_default();
+            details.message = format!("token refresh failed: {other}");
+            APIError::Authentication(Box::new(details))
+        }
+    }
+}
