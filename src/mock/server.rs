@@ -1,0 +1,266 @@
+//! The mock server handle and its builder.
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use super::fault::Fault;
+use super::handlers::router;
+use super::record::RecordedRequest;
+use super::serve::spawn_listener;
+use super::state::{lock, Shared, Store};
+
+const DEFAULT_ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 60);
+const DEFAULT_REFRESH_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+
+/// A running mock of the ToolboxAI API.
+///
+/// Dropping the handle stops accepting connections and aborts the
+/// connections in progress.
+pub struct MockServer {
+    shared: Arc<Shared>,
+    http_addr: SocketAddr,
+    ws_addr: Option<SocketAddr>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl fmt::Debug for MockServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MockServer")
+            .field("http_addr", &self.http_addr)
+            .field("ws_addr", &self.ws_addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MockServer {
+    /// Starts a mock with default settings on `127.0.0.1` and a free port.
+    ///
+    /// # Errors
+    ///
+    /// Returns the error of binding the listener.
+    pub async fn start() -> std::io::Result<Self> {
+        Self::builder().start().await
+    }
+
+    /// Returns a builder for a mock with custom addresses, token lifetimes
+    /// or API prefix.
+    pub fn builder() -> MockServerBuilder {
+        MockServerBuilder::default()
+    }
+
+    /// Returns the base URL, such as `http://127.0.0.1:41234`, without a
+    /// trailing slash.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.http_addr)
+    }
+
+    /// Returns the WebSocket URL, `ws://<addr>/ws/connect`, on the separate
+    /// WebSocket listener when one was bound and on the HTTP listener
+    /// otherwise.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/ws/connect", self.ws_addr.unwrap_or(self.http_addr))
+    }
+
+    /// Returns the address of the HTTP listener.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.http_addr
+    }
+
+    /// Queues a fault after the faults already queued.
+    pub fn inject(&self, fault: Fault) {
+        lock(&self.shared.faults).push(fault);
+    }
+
+    /// Removes every queued fault.
+    pub fn clear_faults(&self) {
+        lock(&self.shared.faults).clear();
+    }
+
+    /// Returns every request received so far, in arrival order, including
+    /// requests that a fault handled or dropped.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.shared.requests).clone()
+    }
+
+    /// Expires every access token issued so far: requests with one get 401
+    /// `Token has expired`. Tokens issued later are not affected.
+    pub fn expire_access_tokens(&self) {
+        lock(&self.shared.store).tokens.expire_access_tokens();
+    }
+
+    /// Sets the lifetime of access tokens issued from now on.
+    pub fn set_access_token_lifetime(&self, lifetime: Duration) {
+        lock(&self.shared.store).access_token_lifetime = lifetime;
+    }
+
+    /// Returns the number of quizzes stored.
+    pub fn quiz_count(&self) -> usize {
+        lock(&self.shared.store).quizzes.len()
+    }
+
+    /// Returns the number of submissions stored for the quiz `quiz_id`.
+    pub fn submission_count(&self, quiz_id: &str) -> usize {
+        let store = lock(&self.shared.store);
+        store
+            .submissions
+            .iter()
+            .filter(|submission| submission.quiz_id == quiz_id)
+            .count()
+    }
+
+    /// Returns the number of successful `POST /api/auth/refresh` calls.
+    pub fn refresh_count(&self) -> usize {
+        lock(&self.shared.store).refresh_count
+    }
+
+    /// Stops the server and waits until its listener tasks have ended.
+    pub async fn shutdown(mut self) {
+        for task in std::mem::take(&mut self.tasks) {
+            task.abort();
+            // The task was aborted, so its only possible result is a
+            // cancellation error.
+            let _ = task.await;
+        }
+        tracing::info!(addr = %self.http_addr, "mock server stopped");
+    }
+}
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Configures and starts a [`MockServer`].
+#[derive(Debug, Clone)]
+pub struct MockServerBuilder {
+    http_addr: SocketAddr,
+    ws_addr: Option<SocketAddr>,
+    access_token_lifetime: Duration,
+    refresh_token_lifetime: Duration,
+    api_prefix: String,
+}
+
+impl Default for MockServerBuilder {
+    fn default() -> Self {
+        Self {
+            http_addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            ws_addr: None,
+            access_token_lifetime: DEFAULT_ACCESS_TOKEN_LIFETIME,
+            refresh_token_lifetime: DEFAULT_REFRESH_TOKEN_LIFETIME,
+            api_prefix: "/api".to_owned(),
+        }
+    }
+}
+
+impl MockServerBuilder {
+    /// Sets the address of the HTTP listener. Default is `127.0.0.1:0`, a
+    /// free port.
+    pub fn http_addr(mut self, addr: SocketAddr) -> Self {
+        self.http_addr = addr;
+        self
+    }
+
+    /// Sets the address of a second listener that serves the same
+    /// application, for clients that expect the WebSocket on its own port.
+    /// Default is `None`, no second listener.
+    pub fn ws_addr(mut self, addr: Option<SocketAddr>) -> Self {
+        self.ws_addr = addr;
+        self
+    }
+
+    /// Sets the lifetime of access tokens. Default is 30 minutes.
+    pub fn access_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.access_token_lifetime = lifetime;
+        self
+    }
+
+    /// Sets the lifetime of refresh tokens. Default is 30 days.
+    pub fn refresh_token_lifetime(mut self, lifetime: Duration) -> Self {
+        self.refresh_token_lifetime = lifetime;
+        self
+    }
+
+    /// Sets the path prefix of every API route, such as `/api/v1`. A missing
+    /// leading slash is added and a trailing slash is removed, and an empty
+    /// prefix serves the routes at the root. Default is `/api`.
+    pub fn api_prefix(mut self, prefix: &str) -> Self {
+        self.api_prefix = normalize_prefix(prefix);
+        self
+    }
+
+    /// Binds the listeners and starts serving.
+    ///
+    /// # Errors
+    ///
+    /// Returns the error of binding either listener, such as an address in
+    /// use.
+    pub async fn start(self) -> std::io::Result<MockServer> {
+        let http_listener = TcpListener::bind(self.http_addr).await?;
+        let http_addr = http_listener.local_addr()?;
+        let ws_listener = match self.ws_addr {
+            Some(addr) => Some(TcpListener::bind(addr).await?),
+            None => None,
+        };
+        let ws_addr = ws_listener
+            .as_ref()
+            .map(TcpListener::local_addr)
+            .transpose()?;
+
+        let store = Store::new(self.access_token_lifetime, self.refresh_token_lifetime);
+        let shared = Arc::new(Shared::new(store));
+        let app = router(Arc::clone(&shared), &self.api_prefix);
+
+        let mut tasks = vec![spawn_listener(http_listener, app.clone())];
+        if let Some(listener) = ws_listener {
+            tasks.push(spawn_listener(listener, app));
+        }
+        tracing::info!(
+            %http_addr,
+            ws_addr = ?ws_addr,
+            api_prefix = %self.api_prefix,
+            "mock server started"
+        );
+        Ok(MockServer {
+            shared,
+            http_addr,
+            ws_addr,
+            tasks,
+        })
+    }
+}
+
+fn normalize_prefix(prefix: &str) -> String {
+    let trimmed = prefix.trim().trim_end_matches('/');
+    if trimmed.is_empty() || trimmed.starts_with('/') {
+        trimmed.to_owned()
+    } else {
+        format!("/{trimmed}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_normalization_table() {
+        let cases = [
+            ("/api", "/api"),
+            ("/api/v1/", "/api/v1"),
+            ("api", "/api"),
+            ("", ""),
+            ("/", ""),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(normalize_prefix(input), expected, "{input:?}");
+        }
+    }
+}
