@@ -71,7 +71,12 @@ async fn login_stores_tokens() {
 #[tokio::test]
 async fn login_expiry_comes_from_expires_in() {
     let (_server, client) = common::start_as(common::STUDENT).await;
-    let remaining = client.auth().tokens().unwrap().remaining_lifetime().unwrap();
+    let remaining = client
+        .auth()
+        .tokens()
+        .unwrap()
+        .remaining_lifetime()
+        .unwrap();
     assert!(remaining.as_secs() > 25 * 60, "{remaining:?}");
 }
 

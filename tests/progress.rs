@@ -164,7 +164,11 @@ async fn generated_lesson_has_roblox_integration() {
         .await
         .unwrap();
     let roblox = lesson.roblox_integration.unwrap();
-    assert!(roblox.terrain_script.starts_with("--"), "{}", roblox.terrain_script);
+    assert!(
+        roblox.terrain_script.starts_with("--"),
+        "{}",
+        roblox.terrain_script
+    );
     assert!(!roblox.ui_components.is_empty());
 }
 

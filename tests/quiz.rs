@@ -15,14 +15,21 @@ fn math_quiz() -> NewQuiz {
                 .explanation("15 + 27 = 42"),
             NewQuestion::new(QuestionType::TrueFalse, "Is 7 a prime number?", "True", 1)
                 .options(["True", "False"]),
-            NewQuestion::new(QuestionType::ShortAnswer, "What is 3/4 as a decimal?", "0.75", 2),
+            NewQuestion::new(
+                QuestionType::ShortAnswer,
+                "What is 3/4 as a decimal?",
+                "0.75",
+                2,
+            ),
         ],
     )
     .grade_level(7)
     .time_limit(900)
 }
 
-async fn create_as_teacher(quiz: &NewQuiz) -> (toolboxai::mock::MockServer, toolboxai::Client, Quiz) {
+async fn create_as_teacher(
+    quiz: &NewQuiz,
+) -> (toolboxai::mock::MockServer, toolboxai::Client, Quiz) {
     let (server, client) = common::start_as(common::TEACHER).await;
     let created = client.quizzes().create(quiz).await.unwrap();
     (server, client, created)
@@ -53,8 +60,10 @@ async fn invalid_quiz_is_422() {
             NewQuiz::new(
                 "Bad",
                 "Math",
-                vec![NewQuestion::new(QuestionType::MultipleChoice, "2+2?", "4", 1)
-                    .options(["3", "5"])],
+                vec![
+                    NewQuestion::new(QuestionType::MultipleChoice, "2+2?", "4", 1)
+                        .options(["3", "5"]),
+                ],
             ),
         ),
     ];
@@ -106,24 +115,99 @@ fn list(items: &[&str]) -> AnswerValue {
 async fn scoring_rules() {
     // (case, question type, correct answer, given answer, expected score)
     let cases: Vec<(&str, QuestionType, AnswerValue, AnswerValue, u32)> = vec![
-        ("choice exact", QuestionType::MultipleChoice, "42".into(), "42".into(), 1),
-        ("choice case differs", QuestionType::MultipleChoice, "Paris".into(), "paris".into(), 0),
-        ("true/false exact", QuestionType::TrueFalse, "True".into(), "True".into(), 1),
-        ("true/false case differs", QuestionType::TrueFalse, "True".into(), "true".into(), 0),
-        ("short answer trimmed", QuestionType::ShortAnswer, "0.75".into(), " 0.75 ".into(), 1),
-        ("short answer case", QuestionType::ShortAnswer, "Paris".into(), "PARIS".into(), 1),
-        ("short answer wrong", QuestionType::ShortAnswer, "0.75".into(), "0.7".into(), 0),
-        ("fill blank case", QuestionType::FillBlank, "Mitochondria".into(), "mitochondria ".into(), 1),
-        ("list same order", QuestionType::ShortAnswer, list(&["2", "3"]), list(&["2", "3"]), 1),
-        ("list other order", QuestionType::ShortAnswer, list(&["2", "3"]), list(&["3", "2"]), 1),
-        ("list missing item", QuestionType::ShortAnswer, list(&["2", "3"]), list(&["2"]), 0),
-        ("list extra item", QuestionType::ShortAnswer, list(&["2", "3"]), list(&["2", "3", "5"]), 0),
+        (
+            "choice exact",
+            QuestionType::MultipleChoice,
+            "42".into(),
+            "42".into(),
+            1,
+        ),
+        (
+            "choice case differs",
+            QuestionType::MultipleChoice,
+            "Paris".into(),
+            "paris".into(),
+            0,
+        ),
+        (
+            "true/false exact",
+            QuestionType::TrueFalse,
+            "True".into(),
+            "True".into(),
+            1,
+        ),
+        (
+            "true/false case differs",
+            QuestionType::TrueFalse,
+            "True".into(),
+            "true".into(),
+            0,
+        ),
+        (
+            "short answer trimmed",
+            QuestionType::ShortAnswer,
+            "0.75".into(),
+            " 0.75 ".into(),
+            1,
+        ),
+        (
+            "short answer case",
+            QuestionType::ShortAnswer,
+            "Paris".into(),
+            "PARIS".into(),
+            1,
+        ),
+        (
+            "short answer wrong",
+            QuestionType::ShortAnswer,
+            "0.75".into(),
+            "0.7".into(),
+            0,
+        ),
+        (
+            "fill blank case",
+            QuestionType::FillBlank,
+            "Mitochondria".into(),
+            "mitochondria ".into(),
+            1,
+        ),
+        (
+            "list same order",
+            QuestionType::ShortAnswer,
+            list(&["2", "3"]),
+            list(&["2", "3"]),
+            1,
+        ),
+        (
+            "list other order",
+            QuestionType::ShortAnswer,
+            list(&["2", "3"]),
+            list(&["3", "2"]),
+            1,
+        ),
+        (
+            "list missing item",
+            QuestionType::ShortAnswer,
+            list(&["2", "3"]),
+            list(&["2"]),
+            0,
+        ),
+        (
+            "list extra item",
+            QuestionType::ShortAnswer,
+            list(&["2", "3"]),
+            list(&["2", "3", "5"]),
+            0,
+        ),
     ];
     let (_server, client) = common::start_as(common::TEACHER).await;
     for (case, question_type, correct, given, expected) in cases {
         let mut question = NewQuestion::new(question_type.clone(), "question", correct.clone(), 1);
         if let AnswerValue::Text(text) = &correct {
-            if matches!(question_type, QuestionType::MultipleChoice | QuestionType::TrueFalse) {
+            if matches!(
+                question_type,
+                QuestionType::MultipleChoice | QuestionType::TrueFalse
+            ) {
                 question = question.options([text.clone(), "other".to_owned()]);
             }
         }
@@ -157,7 +241,11 @@ async fn result_percentage_and_pass_mark() {
             .enumerate()
             .map(|(index, answer)| Answer::new(format!("q{}", index + 1), *answer))
             .collect();
-        let result = client.quizzes().submit(&quiz.id, answers, 60).await.unwrap();
+        let result = client
+            .quizzes()
+            .submit(&quiz.id, answers, 60)
+            .await
+            .unwrap();
         assert_eq!(result.score, score, "expected score {score}");
         assert_eq!(result.percentage, percentage, "score {score}");
         assert_eq!(result.passed, passed, "score {score}");

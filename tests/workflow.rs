@@ -7,8 +7,7 @@ use toolboxai::{Answer, ContentRequest, NewQuestion, NewQuiz, QuestionType};
 #[tokio::test]
 async fn content_generation_echoes_subject_and_grade() {
     let (_server, client) = common::start_as(common::TEST_TEACHER).await;
-    let request =
-        ContentRequest::lesson("Science", 6).learning_objectives(["Photosynthesis"]);
+    let request = ContentRequest::lesson("Science", 6).learning_objectives(["Photosynthesis"]);
 
     let content = client.content().generate(&request).await.unwrap();
 
