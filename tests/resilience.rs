@@ -36,7 +36,7 @@ fn client_for(uri: &str, policy: RetryPolicy) -> Client {
     client
 }
 
-/// Answers with the given statuses in order, then with the last one.
+/// Responds with the given responses in order, then repeats the last one.
 struct Sequence(Mutex<VecDeque<ResponseTemplate>>);
 
 impl Sequence {

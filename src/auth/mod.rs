@@ -48,7 +48,7 @@ impl AuthManager {
     }
 
     /// Logs in with `POST /auth/login`, stores the tokens and returns the
-    /// server's answer (which includes the user).
+    /// server's response, which includes the user.
     ///
     /// # Errors
     ///
@@ -106,7 +106,7 @@ impl AuthManager {
     /// # Errors
     ///
     /// [`APIError::InvalidInput`](crate::APIError::InvalidInput) when the
-    /// access token holds characters not allowed in an HTTP header.
+    /// access token contains characters not allowed in an HTTP header.
     pub fn restore_tokens(&self, tokens: Tokens) -> Result<()> {
         self.client.transport().tokens.set(tokens).map(|_| ())
     }

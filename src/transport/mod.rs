@@ -4,7 +4,7 @@
 //! attaches the bearer token and an idempotency key, sends the body
 //! serialized once, retries what may succeed on a second try, refreshes an
 //! expired token once, maps the status to an [`APIError`] and decodes the
-//! answer, inside one tracing span per logical call.
+//! response, inside one tracing span per logical call.
 
 mod budget;
 mod call;
@@ -34,8 +34,8 @@ use budget::{RetryBudget, RETRY_COST, TIMEOUT_RETRY_COST};
 use refresh::RefreshGate;
 use retry::Decision;
 
-/// Header that makes a retried POST safe: the server answers a repeated key
-/// with the stored response instead of acting twice.
+/// Header that makes a retried POST safe: the server returns the stored
+/// response for a repeated key instead of acting twice.
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 
 /// Settings the transport reads on every call.
@@ -64,7 +64,7 @@ pub(crate) struct Transport {
     budget: RetryBudget,
 }
 
-/// An answer with its status, headers and whole body.
+/// A response with its status, headers and whole body.
 type RawResponse = (StatusCode, HeaderMap, Bytes);
 
 impl Transport {
@@ -84,12 +84,12 @@ impl Transport {
         }
     }
 
-    /// Sends a call and decodes its JSON answer into `T`.
+    /// Sends a call and decodes its JSON response into `T`.
     ///
     /// # Errors
     ///
-    /// The status variants of [`APIError`] for unsuccessful answers (after
-    /// retries, with the attempt count), [`APIError::Decode`] for a body that
+    /// The status variants of [`APIError`] for unsuccessful responses, after
+    /// retries and with the attempt count. Also [`APIError::Decode`] for a body that
     /// does not match `T`, [`APIError::Network`] and [`APIError::Timeout`] for
     /// failed connections, and [`APIError::Authentication`] for a call that
     /// needs a login made without one or whose token could not be refreshed.
@@ -98,7 +98,7 @@ impl Transport {
         let span = tracing::info_span!(
             "toolboxai.request",
             method = %call.method,
-            path = url.path(),
+            path = %url.path(),
             status = tracing::field::Empty,
             attempt = tracing::field::Empty,
         );

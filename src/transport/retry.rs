@@ -12,7 +12,7 @@ use backoff::{ExponentialBackoff, ExponentialBackoffBuilder};
 
 use crate::error::APIError;
 
-/// How a client retries failed calls: 408, 429, 500, 502, 503, 504,
+/// The retry rules of a client: 408, 429, 500, 502, 503, 504,
 /// connection failures and timeouts, with exponential backoff and jitter.
 ///
 /// ```
@@ -160,7 +160,7 @@ pub(crate) struct Schedule<'a> {
     retries: u32,
 }
 
-/// What to do after a failed attempt.
+/// The outcome of a failed attempt.
 #[derive(Debug, PartialEq)]
 pub(crate) enum Decision {
     /// Wait this long, then send again.
