@@ -7,6 +7,7 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use secrecy::ExposeSecret;
 use serde_json::json;
 use toolboxai::mock::Fault;
 use toolboxai::{
@@ -274,11 +275,21 @@ async fn rejected_token_is_refreshed_and_call_replayed() {
     assert!(progress.is_ok(), "{progress:?}");
     assert_eq!(server.refresh_count(), 1);
     let new = client.auth().tokens().unwrap();
-    use secrecy::ExposeSecret;
     assert_ne!(
         old.access_token.expose_secret(),
         new.access_token.expose_secret()
     );
+    let bearers: Vec<String> = server
+        .requests()
+        .iter()
+        .filter(|request| request.path == "/api/progress/course/course-123")
+        .map(|request| request.header("authorization").unwrap().to_owned())
+        .collect();
+    let expected = vec![
+        format!("Bearer {}", old.access_token.expose_secret()),
+        format!("Bearer {}", new.access_token.expose_secret()),
+    ];
+    assert_eq!(bearers, expected, "one replay, with the new token");
 }
 
 #[tokio::test]
