@@ -380,15 +380,24 @@ async fn auto_refresh_off_returns_401() {
     assert_eq!(server.refresh_count(), 0);
 }
 
-#[tokio::test]
-async fn expiring_token_is_refreshed_before_the_call() {
+/// Starts a mock whose access tokens live `lifetime`, and a logged-in client.
+async fn start_with_token_lifetime(lifetime: Duration) -> (toolboxai::mock::MockServer, Client) {
     let server = toolboxai::mock::MockServer::builder()
-        .access_token_lifetime(Duration::from_secs(10))
+        .access_token_lifetime(lifetime)
         .start()
         .await
         .unwrap();
     let client = Client::new(&server.url()).unwrap();
     common::login(&client, common::STUDENT).await;
+    (server, client)
+}
+
+#[tokio::test]
+async fn expiring_token_is_refreshed_before_the_call() {
+    // A token is refreshed once less than half its lifetime (at most the
+    // 30 s margin) remains.
+    let (server, client) = start_with_token_lifetime(Duration::from_millis(1000)).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
 
     client.progress().course("course-123").await.unwrap();
 
@@ -399,6 +408,29 @@ async fn expiring_token_is_refreshed_before_the_call() {
         .filter(|request| request.path.starts_with("/api/progress"))
         .count();
     assert_eq!(sent, 1, "the call was sent once, with the new token");
+}
+
+#[tokio::test]
+async fn short_lived_token_is_not_refreshed_every_call() {
+    let (server, client) = start_with_token_lifetime(Duration::from_secs(10)).await;
+    for _ in 0..3 {
+        client.progress().course("course-123").await.unwrap();
+    }
+    assert_eq!(server.refresh_count(), 0);
+}
+
+#[tokio::test]
+async fn dot_segment_ids_are_rejected() {
+    let (server, client) = common::start_as(common::STUDENT).await;
+    let before = server.requests().len();
+    for id in [".", "..", "q\r\nX-Injected: 1"] {
+        let error = client.quizzes().get(id).await.unwrap_err();
+        assert!(
+            matches!(error, APIError::InvalidInput(_)),
+            "{id:?}: {error:?}"
+        );
+    }
+    assert_eq!(server.requests().len(), before, "nothing was sent");
 }
 
 #[tokio::test]

@@ -64,7 +64,8 @@ impl AuthManager {
         self.client
             .transport()
             .tokens
-            .set(Tokens::from_response(&response, None))?;
+            .set(Tokens::from_response(&response, None))
+            .map_err(crate::transport::server_sent_bad_token)?;
         Ok(response)
     }
 

@@ -46,7 +46,8 @@ impl Tokens {
         let now = SystemTime::now();
         let expires_at = response
             .expires_in
-            .map(|seconds| now + Duration::from_secs(seconds))
+            // A lifetime too large for the clock counts as unknown.
+            .and_then(|seconds| now.checked_add(Duration::from_secs(seconds)))
             .or_else(|| jwt::expiry(response.access_token.expose_secret()));
         Self {
             access_token: response.access_token.clone(),
@@ -72,6 +73,9 @@ impl Tokens {
 pub(crate) struct Session {
     pub(crate) tokens: Tokens,
     pub(crate) bearer: HeaderValue,
+    /// Half the token's lifetime when it was stored, so that a token living
+    /// shorter than the refresh margin is not refreshed before every call.
+    pub(crate) half_lifetime: Option<Duration>,
     /// Increases with every new access token, so that callers can tell
     /// whether the token they used is still the current one.
     pub(crate) generation: u64,
@@ -110,9 +114,11 @@ impl TokenStore {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let generation = self.generations.fetch_add(1, Ordering::Relaxed) + 1;
+        let half_lifetime = tokens.remaining_lifetime().map(|lifetime| lifetime / 2);
         let session = Arc::new(Session {
             tokens,
             bearer,
+            half_lifetime,
             generation,
         });
         *current = Some(Arc::clone(&session));

@@ -90,10 +90,45 @@ impl Call {
     }
 }
 
-/// Rejects an id that would be empty in the URL path.
+/// Rejects an id that would not name one path segment: empty, `.` or `..`
+/// (which URL normalization removes), or holding control characters (which
+/// URL parsing strips).
 pub(crate) fn require_id<'a>(name: &str, id: &'a str) -> Result<&'a str> {
     if id.trim().is_empty() {
         return Err(APIError::InvalidInput(format!("{name} must not be empty")));
     }
+    if id == "." || id == ".." {
+        return Err(APIError::InvalidInput(format!(
+            "{name} {id:?} is not a valid id"
+        )));
+    }
+    if id.chars().any(char::is_control) {
+        return Err(APIError::InvalidInput(format!(
+            "{name} {id:?} contains control characters"
+        )));
+    }
     Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn require_id_cases() {
+        let cases = [
+            ("quiz-1", true),
+            ("a/b", true),
+            ("é", true),
+            ("", false),
+            ("  ", false),
+            (".", false),
+            ("..", false),
+            ("q\r\nX", false),
+            ("q\tX", false),
+        ];
+        for (id, valid) in cases {
+            assert_eq!(require_id("quiz id", id).is_ok(), valid, "{id:?}");
+        }
+    }
 }

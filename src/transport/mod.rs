@@ -31,6 +31,7 @@ pub(crate) use call::{require_id, Auth, Call};
 pub use retry::RetryPolicy;
 
 use budget::{RetryBudget, RETRY_COST, TIMEOUT_RETRY_COST};
+pub(crate) use refresh::server_sent_bad_token;
 use refresh::RefreshGate;
 use retry::Decision;
 
@@ -199,10 +200,15 @@ impl Transport {
                         "not logged in: call auth().login() or auth().restore_tokens() first",
                     )
                 })?;
+                let margin = session
+                    .half_lifetime
+                    .map_or(self.config.refresh_margin, |half| {
+                        half.min(self.config.refresh_margin)
+                    });
                 let expiring = session
                     .tokens
                     .remaining_lifetime()
-                    .is_some_and(|remaining| remaining <= self.config.refresh_margin);
+                    .is_some_and(|remaining| remaining <= margin);
                 if !(expiring && self.config.auto_refresh && session.tokens.refresh_token.is_some())
                 {
                     return Ok(Some(session));
@@ -268,14 +274,9 @@ fn new_idempotency_key() -> HeaderValue {
 }
 
 /// Converts the last error into a rate-limit error carrying the wait the
-/// server asked for.
+/// server requested, which its `Display` names.
 fn rate_limited(error: APIError, requested: Duration) -> APIError {
-    let mut details = error.details().cloned().unwrap_or_default();
-    details.message = format!(
-        "{}; the server asked to wait {} s, longer than the retry policy allows",
-        details.message,
-        requested.as_secs()
-    );
+    let details = error.details().cloned().unwrap_or_default();
     APIError::RateLimited {
         details: Box::new(details),
         retry_after: Some(requested),
@@ -285,13 +286,16 @@ fn rate_limited(error: APIError, requested: Duration) -> APIError {
 /// A failure before a complete response arrived.
 struct AttemptError {
     timeout: bool,
+    redirect: bool,
     message: String,
     source: reqwest::Error,
 }
 
 impl From<reqwest::Error> for AttemptError {
     fn from(error: reqwest::Error) -> Self {
-        let message = if error.is_timeout() {
+        let message = if error.is_redirect() {
+            "the server redirected too many times"
+        } else if error.is_timeout() {
             "no response within the timeout"
         } else if error.is_connect() {
             "could not connect to the server"
@@ -300,6 +304,7 @@ impl From<reqwest::Error> for AttemptError {
         };
         Self {
             timeout: error.is_timeout(),
+            redirect: error.is_redirect(),
             message: message.to_owned(),
             // The URL is dropped so that a token in a query string never
             // reaches an error message.
@@ -312,6 +317,10 @@ impl AttemptError {
     fn into_api_error(self, details: ErrorDetails) -> APIError {
         if self.timeout {
             return APIError::Timeout(Box::new(details));
+        }
+        if self.redirect {
+            // A redirect loop fails the same way on every attempt.
+            return APIError::UnexpectedStatus(Box::new(details));
         }
         APIError::Network {
             details: Box::new(details),

@@ -12,7 +12,7 @@ use tokio::sync::Mutex;
 
 use super::{Call, Transport};
 use crate::auth::{Session, Tokens};
-use crate::error::{APIError, Result};
+use crate::error::{APIError, ErrorDetails, Result};
 use crate::models::{RefreshRequest, TokenResponse};
 
 #[derive(Debug, Default)]
@@ -74,8 +74,8 @@ impl Transport {
         let response: TokenResponse = Box::pin(self.send(call))
             .await
             .map_err(into_authentication)?;
-        self.tokens
-            .set(Tokens::from_response(&response, Some(refresh_token)))
+        let tokens = Tokens::from_response(&response, Some(refresh_token));
+        self.tokens.set(tokens).map_err(server_sent_bad_token)
     }
 }
 
@@ -86,8 +86,17 @@ fn into_authentication(error: APIError) -> APIError {
         APIError::Authentication(details) => APIError::Authentication(details),
         other => {
             let mut details = other.details().cloned().unwrap_or_default();
-            details.message = format!("token refresh failed: {other}");
+            details.message = format!("token refresh failed: {}", other.message());
             APIError::Authentication(Box::new(details))
         }
     }
+}
+
+/// Reports a token the server sent that cannot go into a header as a
+/// decoding error, because the server is at fault, not the caller.
+pub(crate) fn server_sent_bad_token(error: APIError) -> APIError {
+    APIError::Decode(Box::new(ErrorDetails::new(format!(
+        "the server sent an unusable token: {}",
+        error.message()
+    ))))
 }

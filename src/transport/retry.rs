@@ -173,8 +173,8 @@ pub(crate) enum Decision {
 
 impl Schedule<'_> {
     /// Decides whether to retry after `error`, `elapsed` after the first
-    /// attempt started. The backoff schedule advances on every call, and
-    /// `Retry-After` replaces its delay.
+    /// attempt started. The backoff schedule advances on every call, and a
+    /// longer `Retry-After` replaces its delay.
     pub(crate) fn next(&mut self, error: &APIError, elapsed: Duration) -> Decision {
         if !error.is_retryable() || self.retries >= self.policy.max_retries {
             return Decision::Stop;
@@ -186,7 +186,8 @@ impl Schedule<'_> {
             Some(requested) if requested > self.policy.max_retry_after => {
                 return Decision::RetryAfterTooLong(requested);
             }
-            Some(requested) => requested,
+            // The header sets a floor: `Retry-After: 0` does not skip backoff.
+            Some(requested) => requested.max(backoff_delay.min(self.policy.max_delay)),
             None => backoff_delay.min(self.policy.max_delay),
         };
         if elapsed.saturating_add(delay) > self.policy.max_elapsed {
@@ -261,6 +262,16 @@ mod tests {
         assert_eq!(
             policy.schedule().next(&error, Duration::ZERO),
             Decision::RetryAfter(Duration::from_secs(3))
+        );
+    }
+
+    #[test]
+    fn retry_after_zero_keeps_backoff_delay() {
+        let policy = no_jitter();
+        let error = server_error(503, Some(Duration::ZERO));
+        assert_eq!(
+            policy.schedule().next(&error, Duration::ZERO),
+            Decision::RetryAfter(Duration::from_millis(500))
         );
     }
 
