@@ -250,6 +250,8 @@ impl Transport {
         let response = request.send().await.map_err(AttemptError::from)?;
         let status = response.status();
         let headers = response.headers().clone();
+        // TODO: bodies are read whole with no size limit, so a hostile server
+        // can make the client buffer an arbitrarily large response.
         let body = response.bytes().await.map_err(AttemptError::from)?;
         Ok((status, headers, body))
     }
