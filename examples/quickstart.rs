@@ -1,8 +1,9 @@
-//! The whole ToolboxAI flow: accounts, a lesson, a quiz, a submission,
-//! progress and analytics.
+//! The whole ToolboxAI flow: accounts, a lesson, a quiz, a submission and
+//! its result pushed over the WebSocket, progress and analytics.
 //!
 //! Runs against the embedded mock server, or against a live server when
-//! `TOOLBOXAI_BASE_URL` is set:
+//! `TOOLBOXAI_BASE_URL` is set. The WebSocket step then also needs
+//! `TOOLBOXAI_WS_URL` and is skipped without it:
 //!
 //! ```text
 //! cargo run --example quickstart
@@ -12,14 +13,19 @@
 mod common;
 
 use std::process::ExitCode;
+use std::time::Duration;
 
 use toolboxai::{
     AnalyticsQuery, Client, ContentRequest, Difficulty, EnvironmentType, MetricType, NewQuestion,
     NewQuiz, QuestionType, RegisterRequest, Role,
 };
+use toolboxai::{EventStream, ServerEvent, WebSocketClient};
 
 /// Password of the accounts the example registers.
 const PASSWORD: &str = "QuickstartPass123!";
+
+/// How long the example waits for the `quiz_result` event.
+const SOCKET_EVENT_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -36,6 +42,7 @@ async fn main() -> ExitCode {
 
 async fn run() -> toolboxai::Result<()> {
     let target = common::connect().await?;
+    let has_websocket = target.has_websocket;
     let client = target.client;
     let auth = client.auth();
 
@@ -93,8 +100,17 @@ async fn run() -> toolboxai::Result<()> {
     println!("  title    {}", quiz.title);
     println!("  points   {} total", quiz.total_points);
 
-    // The student logs in, loads the quiz and submits timed answers.
+    // The student logs in and opens the WebSocket before submitting, so the
+    // server can push the result.
     auth.login(&student_email, PASSWORD).await?;
+    let socket = if has_websocket {
+        Some(open_socket(&client).await?)
+    } else {
+        println!("\nWebSocket step skipped: TOOLBOXAI_WS_URL is not set");
+        None
+    };
+
+    // The student loads the quiz and submits timed answers.
     let mut attempt = client.quizzes().start_attempt(&quiz.id).await?;
     attempt.answer("q1", "42")?;
     attempt.answer("q2", "True")?;
@@ -116,6 +132,10 @@ async fn run() -> toolboxai::Result<()> {
     for achievement in &result.achievements_unlocked {
         println!("  unlocked {achievement}");
     }
+    if let Some((socket, events)) = socket {
+        print_pushed_result(events).await;
+        socket.disconnect().await;
+    }
 
     print_progress(&client, quiz.course_id.as_deref().unwrap_or("course-123")).await?;
 
@@ -132,6 +152,41 @@ async fn run() -> toolboxai::Result<()> {
         analytics.summary.quizzes_completed
     );
     Ok(())
+}
+
+/// Connects the student's WebSocket and subscribes to course updates.
+async fn open_socket(client: &Client) -> toolboxai::Result<(WebSocketClient, EventStream)> {
+    let socket = client.websocket();
+    let events = socket.events();
+    socket.connect().await?;
+    socket.subscribe(["course_updates"])?;
+    println!("\nWebSocket connected to {}", client.ws_url());
+    Ok((socket, events))
+}
+
+/// Prints the `quiz_result` event the submission pushed, waiting at most
+/// `SOCKET_EVENT_TIMEOUT`.
+async fn print_pushed_result(mut events: EventStream) {
+    let waiting = async {
+        while let Some(event) = events.next().await {
+            if let ServerEvent::QuizResult(result) = event {
+                return Some(result);
+            }
+        }
+        None
+    };
+    println!("\nPushed over the WebSocket");
+    match tokio::time::timeout(SOCKET_EVENT_TIMEOUT, waiting).await {
+        Ok(Some(result)) => println!(
+            "  quiz_result  {}/{} ({:.0} %)",
+            result.score, result.total, result.percentage
+        ),
+        Ok(None) => println!("  the connection ended before a quiz_result arrived"),
+        Err(_) => println!(
+            "  no quiz_result within {} s",
+            SOCKET_EVENT_TIMEOUT.as_secs()
+        ),
+    }
 }
 
 async fn print_progress(client: &Client, course_id: &str) -> toolboxai::Result<()> {

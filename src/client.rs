@@ -11,11 +11,14 @@ use crate::error::{APIError, Result};
 use crate::progress::ProgressTracker;
 use crate::quiz::QuizManager;
 use crate::transport::{Call, RetryPolicy, Transport, TransportConfig, DEFAULT_RETRY_BUDGET};
+use crate::websocket::{WebSocketClient, WebSocketConfig};
 
 /// Default HTTP base URL of a local ToolboxAI server.
 pub const DEFAULT_BASE_URL: &str = "http://localhost:8008";
 /// Default WebSocket URL of a local ToolboxAI server.
 pub const DEFAULT_WS_URL: &str = "ws://localhost:9876/ws/connect";
+/// Redirects followed per attempt before the call fails.
+const MAX_REDIRECTS: usize = 5;
 /// Default path prefix of every API call.
 pub const DEFAULT_API_PREFIX: &str = "/api";
 
@@ -47,6 +50,7 @@ pub(crate) struct ClientInner {
     pub(crate) transport: Transport,
     pub(crate) ws_url: Url,
     content_timeout: Duration,
+    websocket: WebSocketConfig,
 }
 
 /// Settings of one client handle that replace the client's for its calls.
@@ -90,6 +94,14 @@ impl Client {
     /// Returns the manager for course progress and analytics.
     pub fn progress(&self) -> ProgressTracker {
         ProgressTracker::new(self.clone())
+    }
+
+    /// Returns a new WebSocket client for the configured WebSocket URL, not
+    /// yet connected. It authenticates with this client's tokens and
+    /// refreshes them through [`Client::auth`]. Each call returns a client
+    /// with a connection of its own.
+    pub fn websocket(&self) -> WebSocketClient {
+        WebSocketClient::new(self.clone(), self.inner.websocket.clone())
     }
 
     /// Returns the configured WebSocket URL.
@@ -159,6 +171,7 @@ pub struct ClientBuilder {
     retry_budget: u32,
     auto_refresh: bool,
     refresh_margin: Duration,
+    websocket: WebSocketConfig,
 }
 
 impl Default for ClientBuilder {
@@ -176,6 +189,7 @@ impl Default for ClientBuilder {
             retry_budget: DEFAULT_RETRY_BUDGET,
             auto_refresh: true,
             refresh_margin: Duration::from_secs(30),
+            websocket: WebSocketConfig::default(),
         }
     }
 }
@@ -276,6 +290,17 @@ impl ClientBuilder {
         self
     }
 
+    /// Sets the heartbeat, reconnect, buffer and authentication settings of
+    /// the clients returned by [`Client::websocket`].
+    ///
+    /// Default is [`WebSocketConfig::default`]: a ping every 20 s, 10 s for the
+    /// reply, 5 reconnect attempts from 500 ms up to 30 s, 256 queued
+    /// messages, 1024 buffered events, and the token in a header.
+    pub fn websocket_config(mut self, config: WebSocketConfig) -> Self {
+        self.websocket = config;
+        self
+    }
+
     /// Uses a caller-built `reqwest::Client`, for proxies or custom TLS roots.
     ///
     /// Default is a client built from this builder's settings. The user agent
@@ -301,6 +326,8 @@ impl ClientBuilder {
             None => reqwest::Client::builder()
                 .user_agent(&self.user_agent)
                 .connect_timeout(self.connect_timeout)
+                // reqwest strips `Authorization` on redirects to another host.
+                .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
                 .build()
                 .map_err(|error| {
                     APIError::Configuration(format!("HTTP client could not be built: {error}"))
@@ -319,6 +346,7 @@ impl ClientBuilder {
                 transport,
                 ws_url,
                 content_timeout: self.content_timeout,
+                websocket: self.websocket,
             }),
             overrides: CallOverrides::default(),
         })
@@ -346,6 +374,17 @@ fn parse_url(name: &str, value: &str, schemes: &[&str]) -> Result<Url> {
     if url.cannot_be_a_base() || url.host_str().is_none() {
         return Err(APIError::Configuration(format!(
             "{name} {value:?} has no host"
+        )));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(APIError::Configuration(format!(
+            "{name} contains credentials, which would replace the bearer token: \
+             remove them and log in with auth().login()"
+        )));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(APIError::Configuration(format!(
+            "{name} {value:?} has a query or fragment, which API calls would drop: remove it"
         )));
     }
     Ok(url)
@@ -376,7 +415,7 @@ mod tests {
                 "http://localhost:8008/api/v1",
             ),
             ("https://host/base/", "api", "https://host/base/api"),
-            ("https://host/base?x=1", "/api/", "https://host/base/api"),
+            ("https://host/base", "/api/", "https://host/base/api"),
             ("https://host", "", "https://host/"),
         ];
         for (base, prefix, expected) in cases {
@@ -391,6 +430,8 @@ mod tests {
             ("relative", "localhost:8008"),
             ("wrong scheme", "ftp://localhost"),
             ("not a url", "::::"),
+            ("credentials", "http://user:pw@localhost:8008"),
+            ("query", "http://localhost:8008/?token=secret"),
         ];
         for (case, base) in cases {
             let result = Client::builder().base_url(base).build();

@@ -190,6 +190,10 @@ pub enum APIError {
     /// No response arrived within the configured timeout.
     #[error("timed out: {0}")]
     Timeout(Box<ErrorDetails>),
+    /// The WebSocket cannot take a message or a connection: it is not
+    /// connected, its outgoing queue is full, or its handshake failed.
+    #[error("websocket error: {0}")]
+    WebSocket(Box<ErrorDetails>),
     /// The caller passed a value the client cannot send, such as an empty id.
     #[error("invalid input: {0}")]
     InvalidInput(String),
@@ -225,7 +229,7 @@ impl APIError {
                 ErrorCode::NetworkError
             }
             Self::UnexpectedStatus(_) => ErrorCode::ValidationError,
-            Self::Network { .. } | Self::Timeout(_) => ErrorCode::NetworkError,
+            Self::Network { .. } | Self::Timeout(_) | Self::WebSocket(_) => ErrorCode::NetworkError,
         }
     }
 
@@ -235,6 +239,7 @@ impl APIError {
         match self {
             Self::Network { .. } | Self::Timeout(_) => true,
             Self::RateLimited { .. } => true,
+            Self::WebSocket(_) => false,
             Self::Server(details) | Self::UnexpectedStatus(details) => {
                 matches!(details.status, Some(408 | 500 | 502 | 503 | 504))
             }
@@ -270,6 +275,7 @@ impl APIError {
             | Self::UnexpectedStatus(details)
             | Self::Decode(details)
             | Self::Timeout(details)
+            | Self::WebSocket(details)
             | Self::RateLimited { details, .. }
             | Self::Network { details, .. } => Some(details),
             Self::InvalidInput(_) | Self::Configuration(_) => None,

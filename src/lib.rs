@@ -29,6 +29,8 @@
 //! - [`ContentGenerator`] from [`Client::content`]: lessons and quizzes.
 //! - [`QuizManager`] from [`Client::quizzes`]: create, get, submit, attempts.
 //! - [`ProgressTracker`] from [`Client::progress`]: progress and analytics.
+//! - [`WebSocketClient`] from [`Client::websocket`]: real-time events,
+//!   subscriptions, heartbeat and reconnect.
 //!
 //! # Testing
 //!
@@ -39,6 +41,86 @@
 //!
 //! - The protocol has no logout call: [`AuthManager::logout`] forgets the
 //!   tokens locally and the server keeps them valid until they expire.
+//! - [`WebSocketClient::connect`] makes one attempt: reconnects with backoff
+//!   only follow a connection that was open. Messages written just before a
+//!   connection broke may be lost, because the protocol has no
+//!   acknowledgements; only a message whose write failed is sent again.
+//!
+//! # Errors of every call
+//!
+//! Besides the errors each method lists, any call that reaches the server
+//! can end with:
+//!
+//! - [`APIError::Authentication`] when the call needs a login and the client
+//!   has none, or the token was rejected and refreshing it failed.
+//! - [`APIError::RateLimited`] for 429, or a `Retry-After` longer than
+//!   [`RetryPolicy::max_retry_after`].
+//! - [`APIError::Server`] for 5xx, [`APIError::Network`] for a connection
+//!   failure and [`APIError::Timeout`] for no response in time, each after
+//!   the retries of the [`RetryPolicy`] are used up.
+//! - [`APIError::Decode`] for a successful response whose body is not what
+//!   the protocol defines, and [`APIError::UnexpectedStatus`] for any other
+//!   unsuccessful status, such as 405.
+//!
+//! # Testing with the mock
+//!
+//! Code that uses this crate can be tested against the embedded mock
+//! instead of a live server. Enable the feature for tests only:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! toolboxai = { version = "0.1", features = ["mock-server"] }
+//! tokio = { version = "1", features = ["macros", "rt"] }
+//! ```
+//!
+//! A test starts a [`MockServer`](crate::mock::MockServer) on a free local
+//! port, points a client at it, injects [`Fault`](crate::mock::Fault)s and
+//! reads back the requests the mock received:
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! use toolboxai::mock::{Fault, MockServer};
+//! use toolboxai::{Client, RetryPolicy};
+//!
+//! // In a test file, mark this `#[tokio::test]`.
+//! async fn progress_survives_two_503s() {
+//!     let server = MockServer::start().await.unwrap();
+//!     // Short retry delays keep the test fast.
+//!     let client = Client::builder()
+//!         .base_url(server.url())
+//!         .retry_policy(RetryPolicy::default().initial_delay(Duration::from_millis(10)))
+//!         .build()
+//!         .unwrap();
+//!     client
+//!         .auth()
+//!         .login("student@example.com", "StudentPass123!")
+//!         .await
+//!         .unwrap();
+//!
+//!     // The next two progress requests get 503, and the client retries.
+//!     server.inject(Fault::status("/api/progress/*", 503).times(2));
+//!     let progress = client.progress().course("course-123").await.unwrap();
+//!     assert_eq!(progress.course_id, "course-123");
+//!
+//!     // The login, two failed attempts and the successful one.
+//!     let requests = server.requests();
+//!     assert_eq!(requests.len(), 4);
+//!     assert_eq!(requests[0].path, "/api/auth/login");
+//!     for attempt in &requests[1..] {
+//!         assert_eq!(attempt.method, "GET");
+//!         assert_eq!(attempt.path, "/api/progress/course/course-123");
+//!         assert!(attempt.header("authorization").is_some());
+//!     }
+//! }
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! #     progress_survives_two_503s().await;
+//! # }
+//! ```
+//!
+//! The mock's demo accounts and course, and its fault kinds, are listed in
+//! the [`mock`] module.
 
 #![deny(missing_docs)]
 #![deny(missing_debug_implementations)]
@@ -52,6 +134,7 @@ pub mod models;
 pub mod progress;
 pub mod quiz;
 mod transport;
+pub mod websocket;
 
 #[cfg(feature = "mock-server")]
 #[cfg_attr(docsrs, doc(cfg(feature = "mock-server")))]
@@ -65,3 +148,7 @@ pub use models::*;
 pub use progress::ProgressTracker;
 pub use quiz::{QuizAttempt, QuizManager};
 pub use transport::RetryPolicy;
+pub use websocket::{
+    ConnectionState, DisconnectReason, EventStream, ReconnectPolicy, ServerEvent, WebSocketClient,
+    WebSocketConfig,
+};

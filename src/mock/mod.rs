@@ -47,6 +47,13 @@
 //! - Course progress counts a lesson as completed when the caller passed a
 //!   quiz of the same course whose subject equals the lesson's subject,
 //!   because the API has no call that marks a lesson as viewed.
+//! - `/ws/connect` (outside the API prefix) accepts a WebSocket with an
+//!   `Authorization: Bearer` header or a `token` query parameter, and answers
+//!   401 without a valid access token. It pushes `quiz_result` and
+//!   `progress_update` to the submitting user, and `content_update` to
+//!   sockets subscribed to `course_updates` or `course:<course_id>`.
+//!   `MockServer::drop_sockets`, `close_sockets`, `set_socket_silent` and
+//!   `send_malformed_frame` inject socket faults.
 //! - Scoring and experience points follow the rules in the `scoring` module:
 //!   a pass needs 70 %, and XP is 10 per point, plus 20 for a pass, plus 50
 //!   for a perfect score.
@@ -62,6 +69,7 @@ mod serve;
 mod server;
 mod state;
 mod tokens;
+mod ws;
 
 pub use fault::Fault;
 pub use record::RecordedRequest;

@@ -5,6 +5,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -13,16 +14,20 @@ use super::handlers::router;
 use super::record::RecordedRequest;
 use super::serve::spawn_listener;
 use super::state::{lock, Shared, Store};
+use super::ws::{envelope, SocketHub, MALFORMED_FRAME};
 
 const DEFAULT_ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 60);
 const DEFAULT_REFRESH_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+/// How long `shutdown` waits for open WebSockets to send their close frame.
+const SOCKET_CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// A running mock of the ToolboxAI API.
 ///
-/// Dropping the handle stops accepting connections and aborts the
-/// connections in progress.
+/// Dropping the handle stops accepting connections, aborts the HTTP
+/// connections in progress and closes open WebSockets with code 1001.
 pub struct MockServer {
     shared: Arc<Shared>,
+    sockets: Arc<SocketHub>,
     http_addr: SocketAddr,
     ws_addr: Option<SocketAddr>,
     tasks: Vec<JoinHandle<()>>,
@@ -118,8 +123,96 @@ impl MockServer {
         lock(&self.shared.store).refresh_count
     }
 
-    /// Stops the server and waits until its listener tasks have ended.
+    /// Returns the number of WebSockets open now.
+    pub fn socket_count(&self) -> usize {
+        self.sockets.open_count()
+    }
+
+    /// Waits until exactly `count` WebSockets are open.
+    pub async fn wait_for_socket_count(&self, count: usize) {
+        self.sockets.wait_for_open(count).await;
+    }
+
+    /// Returns the number of WebSocket connections accepted since the start,
+    /// closed ones included.
+    pub fn socket_connections(&self) -> usize {
+        self.sockets.accepted_count()
+    }
+
+    /// Waits until at least `count` WebSocket connections were accepted
+    /// since the start, so a test can wait for a reconnect.
+    pub async fn wait_for_socket_connections(&self, count: usize) {
+        self.sockets.wait_for_accepted(count).await;
+    }
+
+    /// Returns every JSON message received from WebSocket clients, in
+    /// arrival order, across all sockets.
+    pub fn socket_messages(&self) -> Vec<Value> {
+        self.sockets.received()
+    }
+
+    /// Waits until at least `count` JSON messages were received from
+    /// WebSocket clients.
+    pub async fn wait_for_socket_messages(&self, count: usize) {
+        self.sockets.wait_for_received(count).await;
+    }
+
+    /// Closes the TCP connection of every open WebSocket without a close
+    /// frame, as a network failure does, and returns how many it closed.
+    pub fn drop_sockets(&self) -> usize {
+        self.sockets.drop_all()
+    }
+
+    /// Closes every open WebSocket with a close frame carrying `code`, such
+    /// as 1000, 1011 or 4001, and returns how many it closed.
+    pub fn close_sockets(&self, code: u16) -> usize {
+        self.sockets.close_all(code)
+    }
+
+    /// Sets whether WebSockets are silent: they stop reading, so pings go
+    /// unanswered, and send nothing, events included. Connections opened
+    /// while silent are silent too. Close and drop faults still apply.
+    pub fn set_socket_silent(&self, silent: bool) {
+        self.sockets.set_silent(silent);
+    }
+
+    /// Sends a text frame that is not JSON to every open WebSocket and
+    /// returns how many it reached.
+    pub fn send_malformed_frame(&self) -> usize {
+        self.sockets.send_text(None, MALFORMED_FRAME.to_owned())
+    }
+
+    /// Sends a `notification {message}` event to the WebSockets of the user
+    /// with email `recipient`, or to every WebSocket for `None`, and returns
+    /// how many it reached.
+    pub fn notify(&self, recipient: Option<&str>, message: &str) -> usize {
+        let data = serde_json::json!({ "message": message });
+        self.push_event(recipient, "notification", data)
+    }
+
+    /// Sends an event envelope of any type to the WebSockets of the user
+    /// with email `recipient`, or to every WebSocket for `None`, and returns
+    /// how many it reached.
+    pub fn push_event(&self, recipient: Option<&str>, event_type: &str, data: Value) -> usize {
+        self.sockets
+            .send_text(recipient, envelope(event_type, data))
+    }
+
+    /// Stops the server: closes open WebSockets with code 1001, waiting up
+    /// to one second for them, and waits until the listener tasks have
+    /// ended.
     pub async fn shutdown(mut self) {
+        self.sockets.shut_down();
+        let closed = self.sockets.wait_for_open(0);
+        if tokio::time::timeout(SOCKET_CLOSE_TIMEOUT, closed)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                open = self.sockets.open_count(),
+                "mock WebSockets did not close in time"
+            );
+        }
         for task in std::mem::take(&mut self.tasks) {
             task.abort();
             // The task was aborted, so its only possible result is a
@@ -132,6 +225,7 @@ impl MockServer {
 
 impl Drop for MockServer {
     fn drop(&mut self) {
+        self.sockets.shut_down();
         for task in &self.tasks {
             task.abort();
         }
@@ -216,7 +310,8 @@ impl MockServerBuilder {
 
         let store = Store::new(self.access_token_lifetime, self.refresh_token_lifetime);
         let shared = Arc::new(Shared::new(store));
-        let app = router(Arc::clone(&shared), &self.api_prefix);
+        let sockets = Arc::new(SocketHub::default());
+        let app = router(Arc::clone(&shared), &self.api_prefix, Arc::clone(&sockets));
 
         let mut tasks = vec![spawn_listener(http_listener, app.clone())];
         if let Some(listener) = ws_listener {
@@ -230,6 +325,7 @@ impl MockServerBuilder {
         );
         Ok(MockServer {
             shared,
+            sockets,
             http_addr,
             ws_addr,
             tasks,

@@ -7,6 +7,7 @@
 
 mod auth;
 mod content;
+mod events;
 mod progress;
 mod quiz;
 mod string_enum;
@@ -16,6 +17,7 @@ pub use content::{
     Content, ContentRequest, ContentSection, ContentType, Difficulty, EnvironmentType,
     RobloxIntegration, UiComponent,
 };
+pub use events::{ContentUpdateEvent, NotificationEvent, ProgressUpdateEvent, QuizResultEvent};
 pub use progress::{
     Achievement, AnalyticsDashboard, AnalyticsQuery, AnalyticsSummary, CourseProgress, MetricType,
 };

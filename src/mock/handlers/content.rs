@@ -13,9 +13,10 @@ use uuid::Uuid;
 use super::{authenticate, require_teacher};
 use crate::mock::error::{check_grade, decode, parse_json, ApiError, ValidationIssue};
 use crate::mock::state::{lock, ActivityKind, Shared};
+use crate::mock::ws::event_data;
 use crate::models::{
-    AnswerValue, Content, ContentRequest, ContentSection, ContentType, Difficulty, EnvironmentType,
-    Question, QuestionType, RobloxIntegration, UiComponent,
+    AnswerValue, Content, ContentRequest, ContentSection, ContentType, ContentUpdateEvent,
+    Difficulty, EnvironmentType, Question, QuestionType, RobloxIntegration, UiComponent,
 };
 
 /// `POST /content/generate`: generates content from the request, the same
@@ -55,15 +56,12 @@ pub(super) async fn generate(
         content
     };
     tracing::info!(content_id = %content.id, user_id = %user.id, "mock generated content");
-    shared.publish(
-        &user.id,
-        "content_update",
-        json!({
-            "content_id": content.id,
-            "title": content.title,
-            "subject": content.subject,
-        }),
-    );
+    let event = ContentUpdateEvent {
+        content_id: content.id.clone(),
+        title: content.title.clone(),
+        subject: content.subject.clone(),
+    };
+    shared.publish(&user.id, "content_update", event_data(&event));
     Ok(Json(content))
 }
 

@@ -11,19 +11,21 @@ use std::time::SystemTime;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware;
 use axum::routing::{get, post};
-use axum::Router;
+use axum::{Extension, Router};
 
 use super::error::ApiError;
 use super::idempotency::replay_idempotent;
 use super::middleware::apply_front;
 use super::state::{lock, Shared};
 use super::tokens::TokenError;
+use super::ws::{self, SocketHub};
 use crate::models::{Role, User};
 
 /// Builds the application: every API route under `api_prefix`, the
 /// idempotency layer inside, and the front layer (request ids, recording,
-/// faults) outermost, so that it also processes unrouted requests.
-pub(crate) fn router(shared: Arc<Shared>, api_prefix: &str) -> Router {
+/// faults) outermost, so that it also processes unrouted requests. The
+/// WebSocket route `/ws/connect` sits outside the prefix.
+pub(crate) fn router(shared: Arc<Shared>, api_prefix: &str, sockets: Arc<SocketHub>) -> Router {
     let path = |route: &str| format!("{api_prefix}{route}");
     let app = Router::new()
         .route(&path("/auth/register"), post(auth::register))
@@ -40,10 +42,12 @@ pub(crate) fn router(shared: Arc<Shared>, api_prefix: &str) -> Router {
         .route(
             &path("/analytics/dashboard"),
             get(progress::analytics_dashboard),
-        );
+        )
+        .route("/ws/connect", get(ws::connect));
 
     app.fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(Extension(sockets))
         .layer(middleware::from_fn_with_state(
             Arc::clone(&shared),
             replay_idempotent,

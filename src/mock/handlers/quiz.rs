@@ -15,9 +15,10 @@ use super::{authenticate, require_teacher};
 use crate::mock::error::{check_grade, decode, parse_json, ApiError, ValidationIssue};
 use crate::mock::scoring::{self, AnswerError};
 use crate::mock::state::{lock, ActivityKind, Shared, Submission};
+use crate::mock::ws::event_data;
 use crate::models::{
-    AnswerValue, NewQuestion, NewQuiz, Question, QuestionType, Quiz, QuizResult, QuizSubmission,
-    Role,
+    AnswerValue, NewQuestion, NewQuiz, ProgressUpdateEvent, Question, QuestionType, Quiz,
+    QuizResult, QuizResultEvent, QuizSubmission, Role,
 };
 
 /// `POST /quiz/create`: stores a quiz and returns it with 201.
@@ -229,22 +230,19 @@ pub(super) async fn submit(
         total_points = result.total_points,
         "mock scored a quiz submission"
     );
-    shared.publish(
-        &user.id,
-        "quiz_result",
-        json!({
-            "quiz_id": quiz_id,
-            "score": result.score,
-            "total": result.total_points,
-            "percentage": result.percentage,
-            "passed": result.passed,
-        }),
-    );
-    shared.publish(
-        &user.id,
-        "progress_update",
-        json!({"course_id": course_id, "percentage": course_percentage}),
-    );
+    let quiz_event = QuizResultEvent {
+        quiz_id,
+        score: result.score,
+        total: result.total_points,
+        percentage: result.percentage,
+        passed: result.passed,
+    };
+    shared.publish(&user.id, "quiz_result", event_data(&quiz_event));
+    let progress_event = ProgressUpdateEvent {
+        course_id,
+        percentage: course_percentage,
+    };
+    shared.publish(&user.id, "progress_update", event_data(&progress_event));
     Ok(Json(result))
 }
 

@@ -1,0 +1,268 @@
+//! Settings of the WebSocket connection: heartbeat, reconnect and buffers.
+
+use std::time::Duration;
+
+use backoff::backoff::Backoff;
+use backoff::{ExponentialBackoff, ExponentialBackoffBuilder};
+
+/// Settings of a [`WebSocketClient`](super::WebSocketClient), set with
+/// [`ClientBuilder::websocket_config`](crate::ClientBuilder::websocket_config).
+///
+/// ```
+/// use std::time::Duration;
+/// use toolboxai::websocket::{ReconnectPolicy, WebSocketConfig};
+///
+/// let config = WebSocketConfig::default()
+///     .heartbeat_interval(Duration::from_secs(15))
+///     .reconnect(ReconnectPolicy::default().unlimited());
+/// ```
+#[derive(Debug, Clone)]
+pub struct WebSocketConfig {
+    pub(crate) heartbeat_interval: Duration,
+    pub(crate) heartbeat_timeout: Duration,
+    pub(crate) handshake_timeout: Duration,
+    pub(crate) reconnect: ReconnectPolicy,
+    pub(crate) outgoing_queue_capacity: usize,
+    pub(crate) event_capacity: usize,
+    pub(crate) token_in_query: bool,
+}
+
+impl Default for WebSocketConfig {
+    fn default() -> Self {
+        Self {
+            heartbeat_interval: Duration::from_secs(20),
+            heartbeat_timeout: Duration::from_secs(10),
+            handshake_timeout: Duration::from_secs(10),
+            reconnect: ReconnectPolicy::default(),
+            outgoing_queue_capacity: 256,
+            event_capacity: 1024,
+            token_in_query: false,
+        }
+    }
+}
+
+impl WebSocketConfig {
+    /// Sets how often a ping is sent, whatever other traffic flows.
+    ///
+    /// Default is 20 seconds.
+    pub fn heartbeat_interval(mut self, interval: Duration) -> Self {
+        self.heartbeat_interval = interval.max(Duration::from_millis(1));
+        self
+    }
+
+    /// Sets how long after a ping the connection may stay without any
+    /// incoming frame before it counts as dead and is reconnected.
+    ///
+    /// Default is 10 seconds.
+    pub fn heartbeat_timeout(mut self, timeout: Duration) -> Self {
+        self.heartbeat_timeout = timeout;
+        self
+    }
+
+    /// Sets how long opening a connection, TCP and TLS and the HTTP upgrade
+    /// together, may take.
+    ///
+    /// Default is 10 seconds.
+    pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
+        self.handshake_timeout = timeout;
+        self
+    }
+
+    /// Sets how a lost connection is reconnected.
+    ///
+    /// Default is [`ReconnectPolicy::default`]: 5 attempts, 500 ms initial
+    /// delay doubling up to 30 s, with jitter.
+    pub fn reconnect(mut self, policy: ReconnectPolicy) -> Self {
+        self.reconnect = policy;
+        self
+    }
+
+    /// Sets how many outgoing messages may wait to be written, including the
+    /// messages queued while the connection is being reopened. A message
+    /// beyond this is rejected with [`APIError::WebSocket`](crate::APIError::WebSocket).
+    ///
+    /// Default is 256. Zero is raised to 1.
+    pub fn outgoing_queue_capacity(mut self, capacity: usize) -> Self {
+        self.outgoing_queue_capacity = capacity.max(1);
+        self
+    }
+
+    /// Sets how many received events are buffered for each
+    /// [`EventStream`](super::EventStream). A stream that falls further
+    /// behind skips the oldest events and then yields
+    /// [`ServerEvent::Lagged`](super::ServerEvent::Lagged) with the number
+    /// skipped, so memory stays bounded.
+    ///
+    /// Default is 1024. Zero is raised to 1.
+    pub fn event_capacity(mut self, capacity: usize) -> Self {
+        self.event_capacity = capacity.max(1);
+        self
+    }
+
+    /// Sets whether the access token is sent as a `token` query parameter
+    /// instead of an `Authorization: Bearer` header, for servers that cannot
+    /// read headers on the upgrade request.
+    ///
+    /// This is less safe: URLs end up in proxy and server access logs, so
+    /// the token may leak there. Default is off.
+    pub fn token_in_query(mut self, enabled: bool) -> Self {
+        self.token_in_query = enabled;
+        self
+    }
+}
+
+/// Reconnect settings of a WebSocket: exponential backoff with jitter and
+/// a limit on consecutive attempts.
+#[derive(Debug, Clone)]
+pub struct ReconnectPolicy {
+    pub(crate) initial_delay: Duration,
+    pub(crate) max_delay: Duration,
+    pub(crate) multiplier: f64,
+    pub(crate) jitter: f64,
+    pub(crate) max_attempts: Option<u32>,
+}
+
+impl Default for ReconnectPolicy {
+    fn default() -> Self {
+        Self {
+            initial_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(30),
+            multiplier: 2.0,
+            jitter: 0.5,
+            max_attempts: Some(5),
+        }
+    }
+}
+
+impl ReconnectPolicy {
+    /// Returns a policy that never reconnects: a lost connection ends in
+    /// [`ConnectionState::Disconnected`](super::ConnectionState::Disconnected).
+    pub fn none() -> Self {
+        Self::default().max_attempts(0)
+    }
+
+    /// Sets the delay before the first attempt.
+    ///
+    /// Default is 500 ms.
+    pub fn initial_delay(mut self, delay: Duration) -> Self {
+        self.initial_delay = delay;
+        self
+    }
+
+    /// Sets the maximum delay between two attempts.
+    ///
+    /// Default is 30 seconds.
+    pub fn max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// Sets the factor by which the delay grows after each attempt.
+    ///
+    /// Default is 2. Values below 1 are raised to 1.
+    pub fn multiplier(mut self, multiplier: f64) -> Self {
+        self.multiplier = if multiplier.is_finite() {
+            multiplier.max(1.0)
+        } else {
+            2.0
+        };
+        self
+    }
+
+    /// Sets the jitter: each delay is drawn at random within this fraction
+    /// of its nominal value, so that many clients do not reconnect at once.
+    ///
+    /// Default is 0.5. Values are clamped to 0 through 1.
+    pub fn jitter(mut self, jitter: f64) -> Self {
+        self.jitter = if jitter.is_finite() {
+            jitter.clamp(0.0, 1.0)
+        } else {
+            0.5
+        };
+        self
+    }
+
+    /// Sets how many attempts in a row are made before giving up. The count
+    /// starts again after every successful reconnect.
+    ///
+    /// Default is 5.
+    pub fn max_attempts(mut self, attempts: u32) -> Self {
+        self.max_attempts = Some(attempts);
+        self
+    }
+
+    /// Removes the limit on attempts: the client reconnects until
+    /// [`WebSocketClient::disconnect`](super::WebSocketClient::disconnect)
+    /// is called or authentication fails.
+    pub fn unlimited(mut self) -> Self {
+        self.max_attempts = None;
+        self
+    }
+
+    /// Returns the delays of one series of attempts.
+    pub(crate) fn delays(&self) -> Delays {
+        let backoff = ExponentialBackoffBuilder::new()
+            .with_initial_interval(self.initial_delay)
+            .with_max_interval(self.max_delay)
+            .with_multiplier(self.multiplier)
+            .with_randomization_factor(self.jitter)
+            .with_max_elapsed_time(None)
+            .build();
+        Delays {
+            backoff,
+            max_delay: self.max_delay,
+        }
+    }
+}
+
+/// The delays of one series of reconnect attempts.
+#[derive(Debug)]
+pub(crate) struct Delays {
+    backoff: ExponentialBackoff,
+    max_delay: Duration,
+}
+
+impl Delays {
+    /// Returns the delay before the next attempt.
+    pub(crate) fn next_delay(&mut self) -> Duration {
+        // `next_backoff` returns `None` only after `max_elapsed_time`, which
+        // is unset here.
+        let delay = self.backoff.next_backoff().unwrap_or(self.max_delay);
+        // Jitter can push a delay past the maximum, so it is capped again.
+        delay.min(self.max_delay)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn delays_double_without_jitter() {
+        let policy = ReconnectPolicy::default().jitter(0.0);
+        let mut delays = policy.delays();
+        let observed: Vec<Duration> = (0..3).map(|_| delays.next_delay()).collect();
+        let expected = [500, 1000, 2000].map(Duration::from_millis);
+        assert_eq!(observed, expected);
+    }
+
+    #[test]
+    fn delays_stop_growing_at_max_delay() {
+        let policy = ReconnectPolicy::default()
+            .jitter(0.0)
+            .max_delay(Duration::from_secs(1));
+        let mut delays = policy.delays();
+        let last = (0..5).map(|_| delays.next_delay()).last();
+        assert_eq!(last, Some(Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn jitter_keeps_delay_within_fraction() {
+        let policy = ReconnectPolicy::default().jitter(0.5);
+        for _ in 0..50 {
+            let delay = policy.delays().next_delay();
+            assert!(delay >= Duration::from_millis(250), "{delay:?}");
+            assert!(delay <= Duration::from_millis(750), "{delay:?}");
+        }
+    }
+}
