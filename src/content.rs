@@ -42,8 +42,9 @@ impl ContentGenerator {
     ///
     /// [`APIError::Forbidden`](crate::APIError::Forbidden) for accounts that
     /// may not generate content (students),
-    /// [`APIError::Validation`](crate::APIError::Validation) for invalid
-    /// fields such as a grade outside 1 to 12, and the errors of every call.
+    /// [`APIError::Validation`](crate::APIError::Validation) for invalid fields
+    /// such as a grade outside 1 to 12, and the [errors of every
+    /// call](crate#errors-of-every-call).
     pub async fn generate(&self, request: &ContentRequest) -> Result<Content> {
         let call = Call::post(&["content", "generate"], request)?
             .timeout(Some(self.client.content_timeout()));

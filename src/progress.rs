@@ -39,8 +39,9 @@ impl ProgressTracker {
     ///
     /// # Errors
     ///
-    /// [`APIError::NotFound`] for an unknown course,
-    /// [`APIError::InvalidInput`] for an empty id, and the errors of every call.
+    /// [`APIError::NotFound`] for an unknown course, [`APIError::InvalidInput`]
+    /// for an empty id, and the [errors of every
+    /// call](crate#errors-of-every-call).
     pub async fn course(&self, course_id: &str) -> Result<CourseProgress> {
         let course_id = require_id("course id", course_id)?;
         let call = Call::get(&["progress", "course", course_id]);
@@ -54,7 +55,7 @@ impl ProgressTracker {
     ///
     /// [`APIError::InvalidInput`] when the start date is after the end date,
     /// [`APIError::Validation`] when the server rejects the query, and the
-    /// errors of every call.
+    /// [errors of every call](crate#errors-of-every-call).
     pub async fn analytics(&self, query: &AnalyticsQuery) -> Result<AnalyticsDashboard> {
         if let (Some(start), Some(end)) = (query.start_date, query.end_date) {
             if start > end {
@@ -77,6 +78,11 @@ impl ProgressTracker {
     /// Polls a course's progress: the first item comes at once, then one
     /// every `interval`. A failed poll yields its error and polling goes on,
     /// so the caller decides when to stop by dropping the stream.
+    ///
+    /// # Errors
+    ///
+    /// Each item is the result of one [`ProgressTracker::course`] call and
+    /// has its errors. An error item does not end the stream.
     ///
     /// # Panics
     ///

@@ -49,7 +49,8 @@ impl QuizManager {
     /// # Errors
     ///
     /// [`APIError::Forbidden`] for students, [`APIError::Validation`] for
-    /// invalid fields, and the errors of every call.
+    /// invalid fields, and the [errors of every
+    /// call](crate#errors-of-every-call).
     pub async fn create(&self, quiz: &NewQuiz) -> Result<Quiz> {
         let call = Call::post(&["quiz", "create"], quiz)?;
         self.client.send(call).await
@@ -60,8 +61,9 @@ impl QuizManager {
     ///
     /// # Errors
     ///
-    /// [`APIError::NotFound`] for an unknown id, [`APIError::InvalidInput`]
-    /// for an empty one, and the errors of every call.
+    /// [`APIError::NotFound`] for an unknown id, [`APIError::InvalidInput`] for
+    /// an empty one, and the [errors of every
+    /// call](crate#errors-of-every-call).
     pub async fn get(&self, quiz_id: &str) -> Result<Quiz> {
         let quiz_id = require_id("quiz id", quiz_id)?;
         self.client.send(Call::get(&["quiz", quiz_id])).await
@@ -72,8 +74,9 @@ impl QuizManager {
     ///
     /// # Errors
     ///
-    /// [`APIError::NotFound`] for an unknown quiz, [`APIError::Validation`]
-    /// for answers to unknown questions, and the errors of every call.
+    /// [`APIError::NotFound`] for an unknown quiz, [`APIError::Validation`] for
+    /// answers to unknown questions, and the [errors of every
+    /// call](crate#errors-of-every-call).
     pub async fn submit(
         &self,
         quiz_id: &str,
@@ -89,7 +92,8 @@ impl QuizManager {
         self.client.send(call).await
     }
 
-    /// Loads a quiz and starts a timed attempt at it.
+    /// Loads a quiz with `GET /quiz/{id}` and starts a timed attempt at it.
+    /// The clock starts when the quiz has arrived.
     ///
     /// # Errors
     ///
@@ -147,8 +151,9 @@ impl QuizAttempt {
         self.started.elapsed()
     }
 
-    /// Submits the recorded answers, in question order, with the elapsed
-    /// time in whole seconds.
+    /// Submits the recorded answers with `POST /quiz/{id}/submit`, in
+    /// question order, with the elapsed time in whole seconds, and returns
+    /// the score. Unanswered questions are left out of the submission.
     ///
     /// # Errors
     ///

@@ -1,7 +1,9 @@
 //! Set-up shared by the examples: logging and the server to talk to.
 
+use std::process::ExitCode;
+
 use toolboxai::mock::MockServer;
-use toolboxai::Client;
+use toolboxai::{Client, RegisterRequest, Role};
 
 /// Installs a log subscriber that follows `RUST_LOG` (default `warn`), so
 /// `RUST_LOG=toolboxai=debug` shows every request and retry.
@@ -21,8 +23,33 @@ pub struct Target {
     /// Whether the WebSocket URL is known (always for the embedded mock).
     #[allow(dead_code)]
     pub has_websocket: bool,
+    /// HTTP base URL of the server, for building more clients.
+    base_url: String,
+    /// WebSocket URL of the server, when known.
+    ws_url: Option<String>,
     /// The embedded mock, kept alive for the example's duration.
-    _mock: Option<MockServer>,
+    mock: Option<MockServer>,
+}
+
+// Each example compiles this module on its own and uses only some helpers,
+// so the helpers allow dead code.
+impl Target {
+    /// Returns the embedded mock, or `None` against a live server.
+    #[allow(dead_code)]
+    pub fn mock(&self) -> Option<&MockServer> {
+        self.mock.as_ref()
+    }
+
+    /// Builds another client for the same server. It starts logged out and
+    /// shares nothing with [`Target::client`], as a second process would.
+    #[allow(dead_code)]
+    pub fn new_client(&self) -> toolboxai::Result<Client> {
+        let mut builder = Client::builder().base_url(self.base_url.as_str());
+        if let Some(ws_url) = &self.ws_url {
+            builder = builder.ws_url(ws_url.as_str());
+        }
+        builder.build()
+    }
 }
 
 /// Connects to `TOOLBOXAI_BASE_URL` (and `TOOLBOXAI_WS_URL`) when set, and
@@ -38,7 +65,9 @@ pub async fn connect() -> toolboxai::Result<Target> {
         return Ok(Target {
             client: builder.build()?,
             has_websocket: ws_url.is_some(),
-            _mock: None,
+            base_url,
+            ws_url,
+            mock: None,
         });
     }
 
@@ -53,6 +82,49 @@ pub async fn connect() -> toolboxai::Result<Target> {
     Ok(Target {
         client,
         has_websocket: true,
-        _mock: Some(mock),
+        base_url: mock.url(),
+        ws_url: Some(mock.ws_url()),
+        mock: Some(mock),
     })
+}
+
+/// Runs an example's body, printing the error and its protocol code and
+/// exiting with a failure status when it fails.
+#[allow(dead_code)]
+pub fn exit_code(example: &str, result: toolboxai::Result<()>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("{example} failed: {error}");
+            eprintln!("error code: {}", error.code());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Returns an email address that differs on every run, such as
+/// `teacher-1a2b3c4d@example.com`, so an example can register accounts
+/// again against the same server.
+#[allow(dead_code)]
+pub fn unique_email(prefix: &str) -> String {
+    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..8];
+    format!("{prefix}-{suffix}@example.com")
+}
+
+/// Password of the accounts that [`register`] creates.
+#[allow(dead_code)]
+pub const PASSWORD: &str = "ExamplePass123!";
+
+/// Registers an account with a unique email and [`PASSWORD`], and returns
+/// the email. Students are registered in grade 7. The client's login does
+/// not change.
+#[allow(dead_code)]
+pub async fn register(client: &Client, name: &str, role: Role) -> toolboxai::Result<String> {
+    let email = unique_email(role.as_str());
+    let mut request = RegisterRequest::new(&email, PASSWORD, name, role.clone());
+    if role == Role::Student {
+        request = request.grade_level(7);
+    }
+    client.auth().register(&request).await?;
+    Ok(email)
 }

@@ -41,7 +41,8 @@ impl AuthManager {
     /// # Errors
     ///
     /// [`APIError::Validation`](crate::APIError::Validation) for a taken email
-    /// (409) or invalid fields (422), and the network errors of every call.
+    /// (409) or invalid fields (422), and the [errors of every
+    /// call](crate#errors-of-every-call).
     pub async fn register(&self, request: &RegisterRequest) -> Result<User> {
         let call = Call::post(&["auth", "register"], request)?.anonymous();
         self.client.send(call).await
@@ -53,7 +54,8 @@ impl AuthManager {
     /// # Errors
     ///
     /// [`APIError::Authentication`](crate::APIError::Authentication) for wrong
-    /// credentials, and the network errors of every call.
+    /// credentials, and the [errors of every
+    /// call](crate#errors-of-every-call).
     pub async fn login(&self, email: &str, password: &str) -> Result<TokenResponse> {
         let request = LoginRequest {
             email: email.to_owned(),
