@@ -6,6 +6,7 @@
 //! expired token once, maps the status to an [`APIError`] and decodes the
 //! response, inside one tracing span per logical call.
 
+mod attempt;
 mod budget;
 mod call;
 mod refresh;
@@ -30,6 +31,7 @@ pub(crate) use budget::DEFAULT_CAPACITY as DEFAULT_RETRY_BUDGET;
 pub(crate) use call::{require_id, Auth, Call};
 pub use retry::RetryPolicy;
 
+use attempt::AttemptError;
 use budget::{RetryBudget, RETRY_COST, TIMEOUT_RETRY_COST};
 pub(crate) use refresh::server_sent_bad_token;
 use refresh::RefreshGate;
@@ -51,6 +53,8 @@ pub(crate) struct TransportConfig {
     pub(crate) refresh_margin: Duration,
     /// Capacity of the retry budget, in tokens.
     pub(crate) retry_budget: u32,
+    /// Largest response body read, in bytes.
+    pub(crate) max_response_bytes: usize,
 }
 
 /// Shared HTTP state of one client.
@@ -117,7 +121,7 @@ impl Transport {
             attempt += 1;
             let span = tracing::Span::current();
             span.record("attempt", attempt);
-            let mut details = ErrorDetails {
+            let details = ErrorDetails {
                 method: Some(call.method.to_string()),
                 path: Some(url.path().to_owned()),
                 attempts: attempt,
@@ -138,10 +142,7 @@ impl Transport {
                     }
                     response::error_for_status(status, &headers, &body, details)
                 }
-                Err(error) => {
-                    details.message = error.message.clone();
-                    error.into_api_error(details)
-                }
+                Err(error) => error.into_api_error(details),
             };
 
             let refreshable = call.auth == Auth::Bearer
@@ -250,9 +251,7 @@ impl Transport {
         let response = request.send().await.map_err(AttemptError::from)?;
         let status = response.status();
         let headers = response.headers().clone();
-        // TODO: bodies are read whole with no size limit, so a hostile server
-        // can make the client buffer an arbitrarily large response.
-        let body = response.bytes().await.map_err(AttemptError::from)?;
+        let body = attempt::read_body(response, self.config.max_response_bytes).await?;
         Ok((status, headers, body))
     }
 
@@ -282,51 +281,5 @@ fn rate_limited(error: APIError, requested: Duration) -> APIError {
     APIError::RateLimited {
         details: Box::new(details),
         retry_after: Some(requested),
-    }
-}
-
-/// A failure before a complete response arrived.
-struct AttemptError {
-    timeout: bool,
-    redirect: bool,
-    message: String,
-    source: reqwest::Error,
-}
-
-impl From<reqwest::Error> for AttemptError {
-    fn from(error: reqwest::Error) -> Self {
-        let message = if error.is_redirect() {
-            "the server redirected too many times"
-        } else if error.is_timeout() {
-            "no response within the timeout"
-        } else if error.is_connect() {
-            "could not connect to the server"
-        } else {
-            "the connection failed before a complete response arrived"
-        };
-        Self {
-            timeout: error.is_timeout(),
-            redirect: error.is_redirect(),
-            message: message.to_owned(),
-            // The URL is dropped so that a token in a query string never
-            // reaches an error message.
-            source: error.without_url(),
-        }
-    }
-}
-
-impl AttemptError {
-    fn into_api_error(self, details: ErrorDetails) -> APIError {
-        if self.timeout {
-            return APIError::Timeout(Box::new(details));
-        }
-        if self.redirect {
-            // A redirect loop fails the same way on every attempt.
-            return APIError::UnexpectedStatus(Box::new(details));
-        }
-        APIError::Network {
-            details: Box::new(details),
-            source: Some(Arc::new(self.source)),
-        }
     }
 }

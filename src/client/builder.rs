@@ -1,160 +1,22 @@
-//! The entry point: [`Client`] and its builder.
+//! [`ClientBuilder`]: settings, URL checks and construction of a [`Client`].
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use url::Url;
 
-use crate::auth::{AuthManager, TokenStore};
-use crate::content::ContentGenerator;
+use super::{
+    CallOverrides, Client, ClientInner, DEFAULT_API_PREFIX, DEFAULT_BASE_URL, DEFAULT_WS_URL,
+};
+use crate::auth::TokenStore;
 use crate::error::{APIError, Result};
-use crate::progress::ProgressTracker;
-use crate::quiz::QuizManager;
-use crate::transport::{Call, RetryPolicy, Transport, TransportConfig, DEFAULT_RETRY_BUDGET};
-use crate::websocket::{WebSocketClient, WebSocketConfig};
+use crate::transport::{RetryPolicy, Transport, TransportConfig, DEFAULT_RETRY_BUDGET};
+use crate::websocket::WebSocketConfig;
 
-/// Default HTTP base URL of a local ToolboxAI server.
-pub const DEFAULT_BASE_URL: &str = "http://localhost:8008";
-/// Default WebSocket URL of a local ToolboxAI server.
-pub const DEFAULT_WS_URL: &str = "ws://localhost:9876/ws/connect";
+/// Default limit of a response body: 16 MiB.
+const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 /// Redirects followed per attempt before the call fails.
 const MAX_REDIRECTS: usize = 5;
-/// Default path prefix of every API call.
-pub const DEFAULT_API_PREFIX: &str = "/api";
-
-/// A ToolboxAI API client.
-///
-/// Cheap to clone: clones share one connection pool and one login. Hand out
-/// the managers with [`Client::auth`], [`Client::content`],
-/// [`Client::quizzes`] and [`Client::progress`].
-///
-/// ```no_run
-/// # async fn run() -> toolboxai::Result<()> {
-/// use toolboxai::Client;
-///
-/// let client = Client::builder().base_url("http://localhost:8008").build()?;
-/// client.auth().login("teacher@example.com", "TeacherPass123!").await?;
-/// let quiz = client.quizzes().get("quiz-1").await?;
-/// println!("{} has {} points", quiz.title, quiz.total_points);
-/// # Ok(())
-/// # }
-/// ```
-#[derive(Debug, Clone)]
-pub struct Client {
-    inner: Arc<ClientInner>,
-    overrides: CallOverrides,
-}
-
-#[derive(Debug)]
-pub(crate) struct ClientInner {
-    pub(crate) transport: Transport,
-    pub(crate) ws_url: Url,
-    content_timeout: Duration,
-    websocket: WebSocketConfig,
-}
-
-/// Settings of one client handle that replace the client's for its calls.
-#[derive(Debug, Clone, Default)]
-struct CallOverrides {
-    timeout: Option<Duration>,
-    retry: Option<RetryPolicy>,
-}
-
-impl Client {
-    /// Returns a builder with the defaults of a local server.
-    pub fn builder() -> ClientBuilder {
-        ClientBuilder::default()
-    }
-
-    /// Creates a client for `base_url` with every other setting at its default.
-    ///
-    /// # Errors
-    ///
-    /// [`APIError::Configuration`] when `base_url` is not an absolute
-    /// `http` or `https` URL.
-    pub fn new(base_url: &str) -> Result<Self> {
-        Self::builder().base_url(base_url).build()
-    }
-
-    /// Returns the manager for registration, login and tokens.
-    pub fn auth(&self) -> AuthManager {
-        AuthManager::new(self.clone())
-    }
-
-    /// Returns the manager for AI content generation.
-    pub fn content(&self) -> ContentGenerator {
-        ContentGenerator::new(self.clone())
-    }
-
-    /// Returns the manager for quizzes.
-    pub fn quizzes(&self) -> QuizManager {
-        QuizManager::new(self.clone())
-    }
-
-    /// Returns the manager for course progress and analytics.
-    pub fn progress(&self) -> ProgressTracker {
-        ProgressTracker::new(self.clone())
-    }
-
-    /// Returns a new WebSocket client for the configured WebSocket URL, not
-    /// yet connected. It authenticates with this client's tokens and
-    /// refreshes them through [`Client::auth`]. Each call returns a client
-    /// with a connection of its own.
-    pub fn websocket(&self) -> WebSocketClient {
-        WebSocketClient::new(self.clone(), self.inner.websocket.clone())
-    }
-
-    /// Returns the configured WebSocket URL.
-    pub fn ws_url(&self) -> &Url {
-        &self.inner.ws_url
-    }
-
-    /// Returns a handle whose calls use `timeout` per attempt, content
-    /// generation included. The handle shares the connection pool and login.
-    ///
-    /// ```no_run
-    /// # async fn run(client: toolboxai::Client) -> toolboxai::Result<()> {
-    /// use std::time::Duration;
-    ///
-    /// let quick = client.with_request_timeout(Duration::from_secs(2));
-    /// let quiz = quick.quizzes().get("quiz-1").await?;
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn with_request_timeout(&self, timeout: Duration) -> Client {
-        let mut client = self.clone();
-        client.overrides.timeout = Some(timeout);
-        client
-    }
-
-    /// Returns a handle whose calls follow `policy`, such as
-    /// [`RetryPolicy::none`] for a call that must fail fast. The handle shares
-    /// the connection pool, the login and the retry budget.
-    pub fn with_retry_policy(&self, policy: RetryPolicy) -> Client {
-        let mut client = self.clone();
-        client.overrides.retry = Some(policy);
-        client
-    }
-
-    pub(crate) fn transport(&self) -> &Transport {
-        &self.inner.transport
-    }
-
-    pub(crate) fn content_timeout(&self) -> Duration {
-        self.inner.content_timeout
-    }
-
-    /// Sends a call with this handle's overrides applied.
-    pub(crate) async fn send<T: serde::de::DeserializeOwned>(&self, mut call: Call) -> Result<T> {
-        if let Some(timeout) = self.overrides.timeout {
-            call.timeout = Some(timeout);
-        }
-        if let Some(policy) = &self.overrides.retry {
-            call.retry = Some(policy.clone());
-        }
-        self.inner.transport.send(call).await
-    }
-}
 
 /// Configures and builds a [`Client`].
 #[derive(Debug, Clone)]
@@ -169,6 +31,8 @@ pub struct ClientBuilder {
     http_client: Option<reqwest::Client>,
     retry_policy: RetryPolicy,
     retry_budget: u32,
+    max_response_bytes: usize,
+    allow_insecure_http: bool,
     auto_refresh: bool,
     refresh_margin: Duration,
     websocket: WebSocketConfig,
@@ -187,6 +51,8 @@ impl Default for ClientBuilder {
             http_client: None,
             retry_policy: RetryPolicy::default(),
             retry_budget: DEFAULT_RETRY_BUDGET,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            allow_insecure_http: false,
             auto_refresh: true,
             refresh_margin: Duration::from_secs(30),
             websocket: WebSocketConfig::default(),
@@ -273,6 +139,26 @@ impl ClientBuilder {
         self
     }
 
+    /// Sets the largest response body the client reads, in bytes. A larger
+    /// body ends the call with [`APIError::Decode`] without being read whole.
+    ///
+    /// Default is 16 MiB.
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// Allows plain `http://` and `ws://` URLs to hosts that are not loopback.
+    /// Tokens and passwords then cross the network unencrypted, so use it
+    /// only on a network you trust.
+    ///
+    /// Default is off: such URLs make [`ClientBuilder::build`] fail. `https`,
+    /// `wss` and loopback hosts (`localhost`, `127.0.0.0/8`, `::1`) always work.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
     /// Sets whether the client refreshes the access token by itself: shortly
     /// before its known expiry, and once after a 401 (then replaying the call).
     ///
@@ -319,6 +205,10 @@ impl ClientBuilder {
     pub fn build(self) -> Result<Client> {
         let base_url = parse_url("base URL", &self.base_url, &["http", "https"])?;
         let ws_url = parse_url("WebSocket URL", &self.ws_url, &["ws", "wss"])?;
+        if !self.allow_insecure_http {
+            require_secure("base URL", &base_url, "https")?;
+            require_secure("WebSocket URL", &ws_url, "wss")?;
+        }
         let api_base = join_prefix(base_url, &self.api_prefix)?;
 
         let http = match self.http_client {
@@ -339,6 +229,7 @@ impl ClientBuilder {
             auto_refresh: self.auto_refresh,
             refresh_margin: self.refresh_margin,
             retry_budget: self.retry_budget,
+            max_response_bytes: self.max_response_bytes,
         };
         let transport = Transport::new(http, api_base, Arc::new(TokenStore::default()), config);
         Ok(Client {
@@ -390,6 +281,30 @@ fn parse_url(name: &str, value: &str, schemes: &[&str]) -> Result<Url> {
     Ok(url)
 }
 
+/// Rejects an unencrypted URL to a host that is not loopback.
+fn require_secure(name: &str, url: &Url, secure_scheme: &str) -> Result<()> {
+    if url.scheme() == secure_scheme || is_loopback(url) {
+        return Ok(());
+    }
+    Err(APIError::Configuration(format!(
+        "{name} {url} is unencrypted and not loopback, so tokens and passwords would \
+         cross the network in clear text: use {secure_scheme}://, or call \
+         ClientBuilder::allow_insecure_http(true) on a network you trust"
+    )))
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(domain)) => {
+            domain.eq_ignore_ascii_case("localhost")
+                || domain.to_ascii_lowercase().ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(address)) => address.is_loopback(),
+        Some(url::Host::Ipv6(address)) => address.is_loopback(),
+        None => false,
+    }
+}
+
 /// Appends the API prefix to the base URL's path.
 fn join_prefix(mut url: Url, prefix: &str) -> Result<Url> {
     url.set_query(None);
@@ -425,12 +340,71 @@ mod tests {
     }
 
     #[test]
+    fn secure_scheme_rules() {
+        // (base URL, WebSocket URL, allow insecure, builds)
+        let cases = [
+            (
+                "https://api.example.com",
+                "wss://api.example.com/ws",
+                false,
+                true,
+            ),
+            (
+                "http://localhost:8008",
+                "ws://localhost:9876/ws",
+                false,
+                true,
+            ),
+            (
+                "http://127.0.0.1:8008",
+                "ws://127.0.0.1:9876/ws",
+                false,
+                true,
+            ),
+            ("http://[::1]:8008", "ws://[::1]:9876/ws", false, true),
+            (
+                "http://api.example.com",
+                "wss://api.example.com/ws",
+                false,
+                false,
+            ),
+            (
+                "https://api.example.com",
+                "ws://api.example.com/ws",
+                false,
+                false,
+            ),
+            (
+                "http://10.0.0.5:8008",
+                "ws://10.0.0.5:9876/ws",
+                false,
+                false,
+            ),
+            (
+                "http://api.example.com",
+                "ws://api.example.com/ws",
+                true,
+                true,
+            ),
+        ];
+        for (base, ws, allow, builds) in cases {
+            let result = Client::builder()
+                .base_url(base)
+                .ws_url(ws)
+                .allow_insecure_http(allow)
+                .build();
+            assert_eq!(result.is_ok(), builds, "{base} {ws} allow={allow}");
+        }
+    }
+
+    #[test]
     fn build_rejects_bad_urls() {
         let cases = [
             ("relative", "localhost:8008"),
             ("wrong scheme", "ftp://localhost"),
             ("not a url", "::::"),
             ("credentials", "http://user:pw@localhost:8008"),
+            ("plain http to a remote host", "http://api.example.com"),
             ("query", "http://localhost:8008/?token=secret"),
         ];
         for (case, base) in cases {

@@ -1,0 +1,121 @@
+//! Transport guards: response size limit and redirects.
+
+use serde_json::json;
+use toolboxai::{APIError, Client, RetryPolicy, Tokens};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn client_for(uri: &str, max_response_bytes: usize) -> Client {
+    let client = Client::builder()
+        .base_url(uri)
+        .retry_policy(RetryPolicy::default().initial_delay(std::time::Duration::from_millis(1)))
+        .max_response_bytes(max_response_bytes)
+        .build()
+        .unwrap();
+    client
+        .auth()
+        .restore_tokens(Tokens::new("token-1", None))
+        .unwrap();
+    client
+}
+
+fn quiz_with_title(title: &str) -> serde_json::Value {
+    json!({"id": "quiz-1", "title": title, "subject": "Math", "total_points": 1, "questions": []})
+}
+
+#[tokio::test]
+async fn body_over_limit_is_rejected() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(quiz_with_title(&"x".repeat(4096))))
+        .mount(&server)
+        .await;
+    let error = client_for(&server.uri(), 1024)
+        .quizzes()
+        .get("quiz-1")
+        .await
+        .unwrap_err();
+    assert!(matches!(error, APIError::Decode(_)), "{error:?}");
+    assert!(error.message().contains("1024 bytes"), "{error}");
+}
+
+#[tokio::test]
+async fn body_over_limit_is_sent_once() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(quiz_with_title(&"x".repeat(4096))))
+        .mount(&server)
+        .await;
+    let _ = client_for(&server.uri(), 1024)
+        .quizzes()
+        .get("quiz-1")
+        .await;
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn body_within_limit_decodes() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(quiz_with_title("small")))
+        .mount(&server)
+        .await;
+    let quiz = client_for(&server.uri(), 1024)
+        .quizzes()
+        .get("quiz-1")
+        .await
+        .unwrap();
+    assert_eq!(quiz.title, "small");
+}
+
+#[tokio::test]
+async fn redirect_to_other_host_drops_authorization() {
+    let target = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(quiz_with_title("moved")))
+        .mount(&target)
+        .await;
+    let origin = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/quiz/quiz-1"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("{}/elsewhere", target.uri()).as_str()),
+        )
+        .mount(&origin)
+        .await;
+
+    let quiz = client_for(&origin.uri(), 1 << 20)
+        .quizzes()
+        .get("quiz-1")
+        .await
+        .unwrap();
+
+    assert_eq!(quiz.title, "moved");
+    let received = target.received_requests().await.unwrap();
+    assert_eq!(received.len(), 1);
+    assert!(
+        received[0].headers.get("authorization").is_none(),
+        "Authorization was forwarded to another host"
+    );
+}
+
+#[tokio::test]
+async fn redirect_loop_fails_without_retry() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(302).insert_header(
+            "location",
+            format!("{}/api/quiz/quiz-1", server.uri()).as_str(),
+        ))
+        .mount(&server)
+        .await;
+    let error = client_for(&server.uri(), 1 << 20)
+        .quizzes()
+        .get("quiz-1")
+        .await
+        .unwrap_err();
+    assert!(!error.is_retryable(), "{error:?}");
+    let requests = server.received_requests().await.unwrap().len();
+    assert!(requests <= 6, "{requests} requests for one call");
+}
