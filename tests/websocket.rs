@@ -257,3 +257,22 @@ async fn malformed_frame_keeps_connection() {
     assert!(socket.state().is_connected());
     assert_eq!(server.socket_connections(), 1);
 }
+
+#[tokio::test]
+async fn oversized_message_reconnects_without_buffering() {
+    let config = fast_config().max_message_bytes(1024);
+    let (server, _client, _socket, mut events) = connected_student(config).await;
+    server.push_event(
+        Some(common::STUDENT.0),
+        "notification",
+        json!({"message": "x".repeat(4096)}),
+    );
+    within("a reconnect", server.wait_for_socket_connections(2)).await;
+    server.push_event(
+        Some(common::STUDENT.0),
+        "notification",
+        json!({"message": "small"}),
+    );
+    let event = next_event(&mut events).await;
+    assert_eq!(event.event_type(), "notification", "{event:?}");
+}

@@ -171,3 +171,123 @@ mod tests {
         assert!(decoded.is_ok());
     }
 }
+
+/// Hostile bodies: decoding never panics, whatever a server sends.
+#[cfg(test)]
+mod hostile {
+    use super::*;
+    use crate::models::{CourseProgress, Quiz, QuizResult};
+    use proptest::prelude::*;
+
+    /// Arbitrary JSON: nested arrays and objects, huge numbers, numbers as
+    /// strings, nulls.
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            any::<u64>().prop_map(serde_json::Value::from),
+            any::<f64>().prop_map(serde_json::Value::from),
+            "[0-9]{1,40}".prop_map(serde_json::Value::from),
+            ".*".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(6, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(serde_json::Value::from),
+                prop::collection::hash_map(
+                    prop_oneof![
+                        Just("id".to_owned()),
+                        Just("title".to_owned()),
+                        Just("total_points".to_owned()),
+                        Just("questions".to_owned()),
+                        Just("detail".to_owned()),
+                        Just("message".to_owned()),
+                        ".*".prop_map(|key: String| key),
+                    ],
+                    inner,
+                    0..8,
+                )
+                .prop_map(|map| serde_json::Value::Object(map.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn decode_arbitrary_bytes(body in prop::collection::vec(any::<u8>(), 0..512)) {
+            let _ = decode::<Quiz>(&body, ErrorDetails::default());
+            let _ = decode::<QuizResult>(&body, ErrorDetails::default());
+        }
+
+        #[test]
+        fn decode_arbitrary_json(value in json_value()) {
+            let body = serde_json::to_vec(&value).unwrap();
+            let _ = decode::<Quiz>(&body, ErrorDetails::default());
+            let _ = decode::<CourseProgress>(&body, ErrorDetails::default());
+        }
+
+        #[test]
+        fn error_body_keeps_status(
+            status in 400u16..600,
+            body in prop::collection::vec(any::<u8>(), 0..512),
+        ) {
+            let status = StatusCode::from_u16(status).unwrap();
+            let error = error_for_status(status, &HeaderMap::new(), &body, ErrorDetails::default());
+            prop_assert_eq!(error.status(), Some(status.as_u16()));
+        }
+
+        #[test]
+        fn error_json_keeps_status(status in 400u16..600, value in json_value()) {
+            let body = serde_json::to_vec(&value).unwrap();
+            let status = StatusCode::from_u16(status).unwrap();
+            let error = error_for_status(status, &HeaderMap::new(), &body, ErrorDetails::default());
+            prop_assert_eq!(error.status(), Some(status.as_u16()));
+        }
+    }
+
+    #[test]
+    fn deeply_nested_json_is_decode_error() {
+        let body = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        let decoded = decode::<Quiz>(body.as_bytes(), ErrorDetails::default());
+        assert!(matches!(decoded, Err(APIError::Decode(_))));
+    }
+
+    #[test]
+    fn null_for_every_quiz_field_is_decode_error_or_value() {
+        let fields = [
+            "id",
+            "title",
+            "subject",
+            "grade_level",
+            "difficulty",
+            "time_limit",
+            "course_id",
+            "total_points",
+            "questions",
+            "created_at",
+        ];
+        for field in fields {
+            let mut quiz = serde_json::json!({
+                "id": "quiz-1", "title": "T", "subject": "S", "total_points": 1, "questions": []
+            });
+            quiz[field] = serde_json::Value::Null;
+            let body = serde_json::to_vec(&quiz).unwrap();
+            // Either outcome is fine; reaching this line means no panic.
+            let _ = decode::<Quiz>(&body, ErrorDetails::default());
+        }
+    }
+
+    #[test]
+    fn huge_and_string_numbers_are_decode_errors() {
+        let cases = [
+            r#"{"id":"q","title":"T","subject":"S","total_points":1e400,"questions":[]}"#,
+            r#"{"id":"q","title":"T","subject":"S","total_points":99999999999999999999,"questions":[]}"#,
+            r#"{"id":"q","title":"T","subject":"S","total_points":"4","questions":[]}"#,
+            r#"{"id":"q","title":"T","subject":"S","total_points":-1,"questions":[]}"#,
+        ];
+        for body in cases {
+            let decoded = decode::<Quiz>(body.as_bytes(), ErrorDetails::default());
+            assert!(matches!(decoded, Err(APIError::Decode(_))), "{body}");
+        }
+    }
+}

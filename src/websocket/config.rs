@@ -25,6 +25,7 @@ pub struct WebSocketConfig {
     pub(crate) outgoing_queue_capacity: usize,
     pub(crate) event_capacity: usize,
     pub(crate) token_in_query: bool,
+    pub(crate) max_message_bytes: usize,
 }
 
 impl Default for WebSocketConfig {
@@ -37,6 +38,7 @@ impl Default for WebSocketConfig {
             outgoing_queue_capacity: 256,
             event_capacity: 1024,
             token_in_query: false,
+            max_message_bytes: 16 * 1024 * 1024,
         }
     }
 }
@@ -96,6 +98,16 @@ impl WebSocketConfig {
     /// Default is 1024. Zero is raised to 1.
     pub fn event_capacity(mut self, capacity: usize) -> Self {
         self.event_capacity = capacity.max(1);
+        self
+    }
+
+    /// Sets the largest message or frame the socket accepts, in bytes. A
+    /// larger one fails the connection, which then reconnects like any other
+    /// broken connection.
+    ///
+    /// Default is 16 MiB.
+    pub fn max_message_bytes(mut self, limit: usize) -> Self {
+        self.max_message_bytes = limit;
         self
     }
 

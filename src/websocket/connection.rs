@@ -7,6 +7,7 @@ use secrecy::ExposeSecret;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::{header, HeaderValue, StatusCode};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -97,7 +98,10 @@ async fn open(shared: &Arc<Shared>) -> Result<Socket> {
 
     tracing::debug!(url = %url_text, "opening WebSocket");
     let timeout = shared.config.handshake_timeout;
-    let connecting = tokio_tungstenite::connect_async(request);
+    let limits = WebSocketConfig::default()
+        .max_message_size(Some(shared.config.max_message_bytes))
+        .max_frame_size(Some(shared.config.max_message_bytes));
+    let connecting = tokio_tungstenite::connect_async_with_config(request, Some(limits), false);
     match tokio::time::timeout(timeout, connecting).await {
         Ok(Ok((socket, _response))) => {
             tracing::info!(url = %url_text, "WebSocket connected");

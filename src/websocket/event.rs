@@ -296,3 +296,48 @@ mod tests {
         assert!(chrono::DateTime::parse_from_rfc3339(timestamp).is_ok());
     }
 }
+
+/// Hostile frames: decoding never panics, whatever a server sends.
+#[cfg(test)]
+mod hostile {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_text_frames(text in ".*") {
+            let _ = ServerEvent::from_frame(&text);
+        }
+
+        #[test]
+        fn known_types_with_arbitrary_data(
+            event_type in prop_oneof![
+                Just("quiz_result"),
+                Just("progress_update"),
+                Just("content_update"),
+                Just("notification"),
+                Just("subscribed"),
+                Just("error"),
+            ],
+            data in ".*",
+            number in any::<f64>(),
+        ) {
+            let frames = [
+                serde_json::json!({"type": event_type, "data": data}),
+                serde_json::json!({"type": event_type, "data": {"score": data, "percentage": number}}),
+                serde_json::json!({"type": event_type, "data": null}),
+                serde_json::json!({"type": event_type}),
+            ];
+            for frame in frames {
+                let decoded = ServerEvent::from_frame(&frame.to_string());
+                prop_assert!(decoded.is_ok());
+            }
+        }
+    }
+
+    #[test]
+    fn deeply_nested_frame_is_rejected() {
+        let text = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(ServerEvent::from_frame(&text).is_err());
+    }
+}
