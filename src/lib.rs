@@ -80,10 +80,12 @@
 //! ```
 //! use std::time::Duration;
 //!
+//! # #[cfg(feature = "mock-server")]
 //! use toolboxai::mock::{Fault, MockServer};
 //! use toolboxai::{Client, RetryPolicy};
 //!
 //! // In a test file, mark this `#[tokio::test]`.
+//! # #[cfg(feature = "mock-server")]
 //! async fn progress_survives_two_503s() {
 //!     let server = MockServer::start().await.unwrap();
 //!     // Short retry delays keep the test fast.
@@ -113,10 +115,15 @@
 //!         assert!(attempt.header("authorization").is_some());
 //!     }
 //! }
+//! # #[cfg(feature = "mock-server")]
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
 //! #     progress_survives_two_503s().await;
 //! # }
+//! # // Without the feature, as in a build of the published crate, the
+//! # // example compiles to nothing.
+//! # #[cfg(not(feature = "mock-server"))]
+//! # fn main() {}
 //! ```
 //!
 //! The mock's demo accounts and course, and its fault kinds, are listed in
