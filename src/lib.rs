@@ -45,6 +45,12 @@
 //!   only follow a connection that was open. Messages written just before a
 //!   connection broke may be lost, because the protocol has no
 //!   acknowledgements; only a message whose write failed is sent again.
+//! - Retried POSTs are safe only on servers that honour `Idempotency-Key`;
+//!   a server that ignores it may act twice on a retried write. Turn retries
+//!   off for such a server with [`RetryPolicy::none`].
+//! - Response bodies above [`ClientBuilder::max_response_bytes`] and socket
+//!   messages above [`websocket::WebSocketConfig::max_message_bytes`] (both
+//!   16 MiB by default) are rejected, not read.
 //!
 //! # Errors of every call
 //!
