@@ -72,7 +72,7 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// [`APIError::Configuration`] when `base_url` is not an absolute
+    /// [`APIError::Configuration`](crate::APIError::Configuration) when `base_url` is not an absolute
     /// `http` or `https` URL.
     pub fn new(base_url: &str) -> Result<Self> {
         Self::builder().base_url(base_url).build()
