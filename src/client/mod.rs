@@ -72,8 +72,9 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// [`APIError::Configuration`](crate::APIError::Configuration) when `base_url` is not an absolute
-    /// `http` or `https` URL.
+    /// [`APIError::Configuration`](crate::APIError::Configuration) when
+    /// `base_url` is not an absolute `http` or `https` URL, or is plain `http`
+    /// to a host that is not loopback.
     pub fn new(base_url: &str) -> Result<Self> {
         Self::builder().base_url(base_url).build()
     }
