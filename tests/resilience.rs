@@ -491,3 +491,66 @@ async fn retry_budget_limits_a_retry_storm() {
     let received = server.received_requests().await.unwrap().len();
     assert!(received <= 300, "{received} requests");
 }
+
+#[tokio::test]
+async fn transient_refresh_failure_is_retried_by_later_calls() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::header("authorization", "Bearer fresh"))
+        .respond_with(ok())
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(status(401))
+        .mount(&server)
+        .await;
+    let refreshed = ResponseTemplate::new(200)
+        .set_body_json(json!({"access_token": "fresh", "token_type": "bearer"}));
+    Mock::given(method("POST"))
+        .and(path("/api/auth/refresh"))
+        .respond_with(Sequence::of(vec![status(503), refreshed]))
+        .mount(&server)
+        .await;
+    let client = Client::builder()
+        .base_url(server.uri())
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    client
+        .auth()
+        .restore_tokens(Tokens::new("expired", Some("refresh-1".into())))
+        .unwrap();
+
+    let first = client.quizzes().get("quiz-1").await;
+    let second = client.quizzes().get("quiz-1").await;
+
+    assert!(
+        matches!(first, Err(APIError::Authentication(_))),
+        "{first:?}"
+    );
+    assert!(second.is_ok(), "{second:?}");
+}
+
+#[tokio::test]
+async fn rejected_refresh_token_is_not_retried() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(status(401))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/api/auth/refresh"))
+        .respond_with(status(401))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = client_for(&server.uri(), fast_policy());
+    client
+        .auth()
+        .restore_tokens(Tokens::new("expired", Some("refresh-1".into())))
+        .unwrap();
+    for _ in 0..3 {
+        let error = client.quizzes().get("quiz-1").await.unwrap_err();
+        assert!(matches!(error, APIError::Authentication(_)), "{error:?}");
+    }
+}

@@ -3,12 +3,19 @@
 //! All calls that failed with the same access token wait for one
 //! `POST /auth/refresh`. The outcome is keyed by the token's generation: a
 //! caller whose token was already replaced gets the new session at once, and
-//! a caller whose token already failed to refresh gets that failure instead of
-//! a second refresh request.
+//! a caller that waited while the refresh of its token failed gets that
+//! failure instead of a second refresh request.
+//!
+//! A rejected refresh token stays rejected, so that failure is returned to
+//! every later caller of the same generation too. A transient failure (the
+//! network, a timeout, a 5xx) is returned only to the calls that were waiting
+//! for it, and the next call tries again, so a long-running client recovers
+//! once the server is reachable.
 
 use std::sync::Arc;
 
 use tokio::sync::Mutex;
+use tokio::time::Instant;
 
 use super::{Call, Transport};
 use crate::auth::{Session, Tokens};
@@ -18,8 +25,25 @@ use crate::models::{RefreshRequest, TokenResponse};
 #[derive(Debug, Default)]
 pub(crate) struct RefreshGate {
     /// Held for the whole refresh, so that one runs at a time. Holds the
-    /// generation whose refresh failed last, with its error.
-    last_failure: Mutex<Option<(u64, APIError)>>,
+    /// last failed refresh.
+    last_failure: Mutex<Option<Failure>>,
+}
+
+#[derive(Debug)]
+struct Failure {
+    generation: u64,
+    error: APIError,
+    /// Whether the server rejected the refresh token itself.
+    rejected: bool,
+    at: Instant,
+}
+
+impl Failure {
+    /// Returns whether a caller that started waiting at `waiting_since`
+    /// shares this failure instead of refreshing again.
+    fn applies_to(&self, generation: u64, waiting_since: Instant) -> bool {
+        self.generation == generation && (self.rejected || self.at >= waiting_since)
+    }
 }
 
 impl Transport {
@@ -33,6 +57,7 @@ impl Transport {
         generation: u64,
         force: bool,
     ) -> Result<Arc<Session>> {
+        let waiting_since = Instant::now();
         let mut last_failure = self.refresh.last_failure.lock().await;
         let current = self.tokens.session().ok_or_else(|| {
             APIError::authentication("logged out while waiting for a token refresh")
@@ -40,9 +65,9 @@ impl Transport {
         if current.generation != generation {
             return Ok(current);
         }
-        if let Some((failed_generation, error)) = last_failure.as_ref() {
-            if *failed_generation == generation && !force {
-                return Err(error.clone());
+        if let Some(failure) = last_failure.as_ref() {
+            if !force && failure.applies_to(generation, waiting_since) {
+                return Err(failure.error.clone());
             }
         }
         match self.request_refresh(&current).await {
@@ -53,7 +78,14 @@ impl Transport {
             }
             Err(error) => {
                 tracing::warn!(error = %error, "token refresh failed");
-                *last_failure = Some((generation, error.clone()));
+                let rejected = !error.is_retryable();
+                let error = into_authentication(error);
+                *last_failure = Some(Failure {
+                    generation,
+                    error: error.clone(),
+                    rejected,
+                    at: Instant::now(),
+                });
                 Err(error)
             }
         }
@@ -71,9 +103,7 @@ impl Transport {
         let mut call = Call::post(&["auth", "refresh"], &request)?;
         call.auth = super::Auth::Refresh;
         // Boxed because `send` may itself call this function.
-        let response: TokenResponse = Box::pin(self.send(call))
-            .await
-            .map_err(into_authentication)?;
+        let response: TokenResponse = Box::pin(self.send(call)).await?;
         let tokens = Tokens::from_response(&response, Some(refresh_token));
         self.tokens.set(tokens).map_err(server_sent_bad_token)
     }
