@@ -85,6 +85,11 @@ async fn record_and_dispatch(shared: &Shared, request: Request, next: Next) -> R
         }
     };
     record(shared, &parts, &body);
+    // A body that arrived in one piece can be a slice of the connection's
+    // read buffer, which then stays allocated as long as the slice does. The
+    // idempotency layer keeps request bodies, so a copy stops each stored
+    // body from holding a whole buffer (about 5 KiB each in the soak test).
+    let body = Bytes::copy_from_slice(&body);
 
     let fault = lock(&shared.faults).take(parts.method.as_str(), parts.uri.path());
     if let Some(fault) = fault {

@@ -71,6 +71,6 @@ mod state;
 mod tokens;
 mod ws;
 
-pub use fault::Fault;
+pub use fault::{Fault, RandomFaultKind, RandomFaults};
 pub use record::RecordedRequest;
-pub use server::{MockServer, MockServerBuilder};
+pub use server::{MockServer, MockServerBuilder, StoredSubmission};

@@ -9,12 +9,13 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
-use super::fault::Fault;
+use super::fault::{Fault, RandomFaultKind, RandomFaults};
 use super::handlers::router;
 use super::record::RecordedRequest;
 use super::serve::spawn_listener;
 use super::state::{lock, Shared, Store};
 use super::ws::{envelope, SocketHub, MALFORMED_FRAME};
+use crate::models::Quiz;
 
 const DEFAULT_ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 60);
 const DEFAULT_REFRESH_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 24 * 60 * 60);
@@ -81,9 +82,26 @@ impl MockServer {
         lock(&self.shared.faults).push(fault);
     }
 
-    /// Removes every queued fault.
+    /// Removes every queued fault. Random faults stay on.
     pub fn clear_faults(&self) {
         lock(&self.shared.faults).clear();
+    }
+
+    /// Applies `faults` at random to requests that no queued fault matches,
+    /// replacing earlier random faults and restarting their random sequence.
+    pub fn set_random_faults(&self, faults: RandomFaults) {
+        lock(&self.shared.faults).set_random(Some(faults));
+    }
+
+    /// Turns random faults off. Queued faults stay.
+    pub fn clear_random_faults(&self) {
+        lock(&self.shared.faults).set_random(None);
+    }
+
+    /// Returns how many random faults of `kind` were applied since the
+    /// start, across every [`MockServer::set_random_faults`].
+    pub fn random_fault_count(&self, kind: RandomFaultKind) -> u64 {
+        lock(&self.shared.faults).random_count(kind)
     }
 
     /// Returns every request received so far, in arrival order, including
@@ -116,6 +134,30 @@ impl MockServer {
             .iter()
             .filter(|submission| submission.quiz_id == quiz_id)
             .count()
+    }
+
+    /// Returns the submissions stored for the quiz `quiz_id`, in the order
+    /// they were scored.
+    pub fn submissions_for(&self, quiz_id: &str) -> Vec<StoredSubmission> {
+        let store = lock(&self.shared.store);
+        store
+            .submissions
+            .iter()
+            .filter(|submission| submission.quiz_id == quiz_id)
+            .map(|submission| StoredSubmission {
+                user_id: submission.user_id.clone(),
+                quiz_id: submission.quiz_id.clone(),
+                percentage: submission.percentage,
+                passed: submission.passed,
+                time_taken: submission.time_taken,
+            })
+            .collect()
+    }
+
+    /// Returns every stored quiz, with correct answers, in no particular
+    /// order.
+    pub fn quizzes(&self) -> Vec<Quiz> {
+        lock(&self.shared.store).quizzes.values().cloned().collect()
     }
 
     /// Returns the number of successful `POST /api/auth/refresh` calls.
@@ -230,6 +272,22 @@ impl Drop for MockServer {
             task.abort();
         }
     }
+}
+
+/// A quiz submission as the mock stored and scored it.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct StoredSubmission {
+    /// Id of the user who submitted.
+    pub user_id: String,
+    /// Id of the quiz.
+    pub quiz_id: String,
+    /// Score as a percentage of the quiz's total points, 0 to 100.
+    pub percentage: f64,
+    /// Whether the score reached the pass mark of 70 %.
+    pub passed: bool,
+    /// The submission's `time_taken`, in seconds.
+    pub time_taken: u64,
 }
 
 /// Configures and starts a [`MockServer`].
