@@ -9,6 +9,10 @@ mod common;
 #[path = "websocket/reconnect.rs"]
 mod reconnect;
 
+// Peers the mock cannot imitate, served by a raw tokio-tungstenite server.
+#[path = "websocket/raw.rs"]
+mod raw;
+
 use std::future::Future;
 use std::time::Duration;
 
@@ -146,6 +150,7 @@ async fn connect_without_login_fails() {
     let socket = client.websocket();
     let error = socket.connect().await.expect_err("connect needs a login");
     assert!(matches!(error, APIError::Authentication(_)), "{error:?}");
+    assert!(error.message().contains("not logged in"), "{error}");
     assert!(socket.state().is_disconnected());
 }
 

@@ -38,7 +38,7 @@ impl Default for WebSocketConfig {
             outgoing_queue_capacity: 256,
             event_capacity: 1024,
             token_in_query: false,
-            max_message_bytes: 16 * 1024 * 1024,
+            max_message_bytes: 1024 * 1024,
         }
     }
 }
@@ -89,11 +89,20 @@ impl WebSocketConfig {
         self
     }
 
-    /// Sets how many received events are buffered for each
-    /// [`EventStream`](super::EventStream). A stream that falls further
-    /// behind skips the oldest events and then yields
-    /// [`ServerEvent::Lagged`](super::ServerEvent::Lagged) with the number
-    /// skipped, so memory stays bounded.
+    /// Sets how many received events are buffered for the
+    /// [`EventStream`](super::EventStream)s of one client, which share one
+    /// buffer. A stream that falls further behind skips the oldest events
+    /// and then yields [`ServerEvent::Lagged`](super::ServerEvent::Lagged)
+    /// with the number skipped.
+    ///
+    /// The buffer is bounded by event count, not bytes. Each buffered event
+    /// is decoded from one message of at most [`Self::max_message_bytes`],
+    /// so the worst case is on the order of `event_capacity ×
+    /// max_message_bytes`, 1 GiB with the defaults, and a decoded
+    /// [`ServerEvent::Unknown`](super::ServerEvent::Unknown) can take
+    /// several times the size of its text. Typical events of a few hundred
+    /// bytes need a few hundred KiB. Lower either setting when the worst
+    /// case matters.
     ///
     /// Default is 1024. Zero is raised to 1.
     pub fn event_capacity(mut self, capacity: usize) -> Self {
@@ -103,9 +112,11 @@ impl WebSocketConfig {
 
     /// Sets the largest message or frame the socket accepts, in bytes. A
     /// larger one fails the connection, which then reconnects like any other
-    /// broken connection.
+    /// broken connection. Together with [`Self::event_capacity`] this bounds
+    /// the memory of buffered events: at most about `event_capacity ×
+    /// max_message_bytes`.
     ///
-    /// Default is 16 MiB.
+    /// Default is 1 MiB, far above the size of the server's JSON events.
     pub fn max_message_bytes(mut self, limit: usize) -> Self {
         self.max_message_bytes = limit;
         self
@@ -194,8 +205,17 @@ impl ReconnectPolicy {
         self
     }
 
-    /// Sets how many attempts in a row are made before giving up. The count
-    /// starts again after every successful reconnect.
+    /// Sets how many reconnect attempts in a row are made before giving up
+    /// with [`DisconnectReason::AttemptsExhausted`](super::DisconnectReason::AttemptsExhausted).
+    ///
+    /// An attempt counts as failed also when it opens a connection that is
+    /// not established. A connection is established once it stayed open
+    /// for at least one heartbeat interval and received at least one frame
+    /// from the server other than a close frame, a pong included. Only an
+    /// established connection starts the count and the delays over, so a
+    /// server that accepts the upgrade and then closes the connection at
+    /// once, or never answers pings, uses up the attempts with growing
+    /// delays.
     ///
     /// Default is 5.
     pub fn max_attempts(mut self, attempts: u32) -> Self {
@@ -211,7 +231,8 @@ impl ReconnectPolicy {
         self
     }
 
-    /// Returns the delays of one series of attempts.
+    /// Returns the delays of one series of attempts, which lasts until a
+    /// connection is established.
     pub(crate) fn delays(&self) -> Delays {
         let backoff = ExponentialBackoffBuilder::new()
             .with_initial_interval(self.initial_delay)
@@ -266,6 +287,12 @@ mod tests {
         let mut delays = policy.delays();
         let last = (0..5).map(|_| delays.next_delay()).last();
         assert_eq!(last, Some(Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn max_message_bytes_defaults_to_one_mebibyte() {
+        let config = WebSocketConfig::default();
+        assert_eq!(config.max_message_bytes, 1024 * 1024);
     }
 
     #[test]

@@ -19,30 +19,36 @@ pub(crate) type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 /// Opens a connection, refreshing the access token first when it is known to
 /// be expired or when `force_refresh` is set, and once more after a 401 on
-/// the upgrade.
+/// the upgrade. Clears `force_refresh` once a refresh succeeded, so that a
+/// retry after a failed upgrade does not refresh again.
 ///
 /// # Errors
 ///
-/// [`APIError::Authentication`] when no token is stored, the refresh fails,
-/// or the upgrade is rejected with 401 after a refresh. Any other failure
+/// [`APIError::Authentication`] when no token is stored, the server rejects
+/// the refresh, or the upgrade is rejected with 401 after a refresh.
+/// [`APIError::Network`] or [`APIError::Server`] when the refresh got no
+/// response or a response worth retrying. Any other failure of the upgrade
 /// keeps its own variant, such as [`APIError::Network`] or
 /// [`APIError::Timeout`].
 pub(crate) async fn open_authenticated(
     shared: &Arc<Shared>,
-    force_refresh: bool,
+    force_refresh: &mut bool,
 ) -> Result<Socket> {
     let auth = shared.client.auth();
-    let expired = auth
-        .tokens()
-        .and_then(|tokens| tokens.remaining_lifetime())
+    let Some(tokens) = auth.tokens() else {
+        return Err(not_logged_in());
+    };
+    let expired = tokens
+        .remaining_lifetime()
         .is_some_and(|remaining| remaining.is_zero());
     let mut refreshed = false;
-    if force_refresh || expired {
+    if *force_refresh || expired {
         tracing::info!(
             expired,
             "refreshing the access token before opening the WebSocket"
         );
         refresh(shared).await?;
+        *force_refresh = false;
         refreshed = true;
     }
     match open(shared).await {
@@ -55,27 +61,62 @@ pub(crate) async fn open_authenticated(
     }
 }
 
-/// Refreshes the access token, turning every failure into an
-/// authentication error because the socket cannot open without a token.
+fn not_logged_in() -> APIError {
+    APIError::authentication("not logged in: log in before opening the WebSocket")
+}
+
+/// Refreshes the access token. A refresh that got no response, or a
+/// response worth retrying (408, 429, 500, 502, 503, 504), fails with
+/// [`APIError::Network`] or [`APIError::Server`], so that a reconnect
+/// counts it as a failed attempt. Every other failure is an authentication
+/// error, because the socket cannot open without a token the server
+/// accepts.
 async fn refresh(shared: &Arc<Shared>) -> Result<()> {
-    match shared.client.auth().refresh().await {
-        Ok(_) => Ok(()),
-        Err(error @ APIError::Authentication(_)) => Err(error),
-        Err(error) => {
-            let mut details = ErrorDetails::new(format!(
-                "token refresh before opening the WebSocket failed: {error}"
-            ));
-            details.status = error.status();
-            Err(APIError::Authentication(Box::new(details)))
+    let error = match shared.client.auth().refresh().await {
+        Ok(_) => return Ok(()),
+        Err(error) => error,
+    };
+    // NOTE: the transport reports every refresh failure as
+    // `Authentication`. A failure of the refresh request itself keeps the
+    // request's path in its details, and has no status when no response
+    // arrived, which tells it apart from a local failure such as a missing
+    // refresh token.
+    let transient = match &error {
+        APIError::Authentication(details) => {
+            details.path.is_some() && details.status.is_none_or(is_retryable_status)
         }
+        other => other.is_retryable(),
+    };
+    if !transient {
+        return Err(match error {
+            APIError::Authentication(_) => error,
+            other => {
+                let mut details = ErrorDetails::new(format!(
+                    "token refresh before opening the WebSocket failed: {other}"
+                ));
+                details.status = other.status();
+                APIError::Authentication(Box::new(details))
+            }
+        });
     }
+    // The message is the transport's, "token refresh failed: ...".
+    let details = error.details().cloned().unwrap_or_default();
+    Err(match details.status {
+        None => APIError::Network {
+            details: Box::new(details),
+            source: None,
+        },
+        Some(_) => APIError::Server(Box::new(details)),
+    })
+}
+
+fn is_retryable_status(status: u16) -> bool {
+    matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
 }
 
 /// Opens one connection with the current access token.
 async fn open(shared: &Arc<Shared>) -> Result<Socket> {
-    let tokens = shared.client.auth().tokens().ok_or_else(|| {
-        APIError::authentication("not logged in: log in before opening the WebSocket")
-    })?;
+    let tokens = shared.client.auth().tokens().ok_or_else(not_logged_in)?;
     let token = tokens.access_token.expose_secret();
     let mut url = shared.client.ws_url().clone();
     // The URL is logged before the token is added to it.

@@ -1,5 +1,5 @@
-//! The task that owns one connection run: reading, writing, heartbeat and
-//! reconnecting.
+//! The task that owns one connection run: reading, writing and heartbeat,
+//! and reconnecting through `reconnect`.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -11,10 +11,12 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
 
-use super::connection::{open_authenticated, Socket};
+use super::connection::Socket;
 use super::event::envelope;
+use super::reconnect::{close_action, reconnect, Attempts, CloseAction};
+use super::writer::{SocketSink, Writer};
 use super::{ConnectionState, DisconnectReason, ServerEvent, Shared};
 use crate::error::{APIError, ErrorDetails};
 
@@ -27,55 +29,38 @@ enum End {
     Shutdown,
     /// The server sent a close frame.
     Closed { code: u16, reason: String },
-    /// The connection broke or the heartbeat timed out.
+    /// The connection broke, the heartbeat timed out or a write stalled.
     Lost(APIError),
 }
 
-/// The client's response to a server close code.
-enum CloseAction {
-    Stop,
-    Reconnect,
-    Reauthenticate,
-}
-
-// NOTE: close-code policy. 1001 (going away), 1006 (abnormal), 1011
-// (server error), 1012 (service restart) and 1013 (try again later) are
-// reconnected. 1008 (policy violation) and 4001 (the backend's
-// authentication failure) refresh the token once and reconnect, and stop
-// with an authentication error when that fails. Every other code, 1000
-// included, ends the run, because reconnecting cannot change the server's
-// decision.
-fn close_action(code: u16) -> CloseAction {
-    match code {
-        1001 | 1006 | 1011 | 1012 | 1013 => CloseAction::Reconnect,
-        1008 | 4001 => CloseAction::Reauthenticate,
-        _ => CloseAction::Stop,
-    }
-}
-
 /// Runs one connection run until it ends, then reports the end through the
-/// state and ends the event streams of the run.
+/// state and ends the event streams of the run. `subscribe` is the first
+/// frame to write on `socket`, from [`subscriptions_frame`] at the time the
+/// socket opened.
 pub(super) async fn run(
     shared: Arc<Shared>,
     mut socket: Socket,
+    mut subscribe: Option<Message>,
     mut outgoing: mpsc::Receiver<String>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let mut pending = None;
+    let mut attempts = Attempts::new(&shared.config.reconnect);
     let reason = loop {
+        let opened_at = Instant::now();
+        let mut received_frame = false;
         let end = serve(
             &shared,
-            &mut socket,
+            socket,
+            subscribe.take(),
             &mut outgoing,
             &mut pending,
             &mut shutdown,
+            &mut received_frame,
         )
         .await;
         let (force_refresh, cause) = match end {
-            End::Shutdown => {
-                close(socket).await;
-                break DisconnectReason::Requested;
-            }
+            End::Shutdown => break DisconnectReason::Requested,
             End::Closed { code, reason } => {
                 tracing::info!(code, %reason, "WebSocket closed by the server");
                 let cause = websocket_error(format!(
@@ -92,184 +77,163 @@ pub(super) async fn run(
                 (false, error)
             }
         };
-        match reconnect(&shared, force_refresh, cause, &mut shutdown).await {
-            Ok(reopened) => socket = reopened,
+        attempts.record_connection(opened_at, received_frame, shared.config.heartbeat_interval);
+        match reconnect(&shared, &mut attempts, force_refresh, cause, &mut shutdown).await {
+            Ok(reopened) => {
+                socket = reopened;
+                subscribe = subscriptions_frame(&shared);
+            }
             Err(reason) => break reason,
-        }
-        // Subscriptions go before queued messages, so those meet them in place.
-        if let Err(error) = send_subscriptions(&shared, &mut socket).await {
-            tracing::warn!(%error, "resubscribing failed");
         }
     };
     tracing::info!(%reason, "WebSocket run ended");
+    // Closed before the state is published, so that `send` fails from the
+    // moment `Disconnected` is observable instead of queuing a message that
+    // no task will write.
+    outgoing.close();
+    if let Some(text) = pending {
+        tracing::warn!(
+            bytes = text.len(),
+            "WebSocket run ended with a message unwritten"
+        );
+    }
     shared
         .state
         .send_replace(ConnectionState::Disconnected { reason });
     shared.runs_ended.send_modify(|ended| *ended += 1);
 }
 
-/// Serves one open connection until it ends.
+/// Serves one open connection until it ends. Sets `received_frame` once a
+/// frame other than a close frame arrives.
+///
+/// Every wait here is a branch of one `select!`, and no branch body awaits,
+/// so a write blocked by a peer that stops reading delays neither the
+/// heartbeat deadline nor a shutdown.
 async fn serve(
     shared: &Shared,
-    socket: &mut Socket,
+    socket: Socket,
+    subscribe: Option<Message>,
     outgoing: &mut mpsc::Receiver<String>,
-    pending: &mut Option<String>,
+    pending: &mut Option<Utf8Bytes>,
     shutdown: &mut watch::Receiver<bool>,
+    received_frame: &mut bool,
 ) -> End {
-    // The message whose write failed on the previous connection goes first.
-    if let Some(text) = pending.take() {
-        if let Err(error) = socket.send(Message::text(text.clone())).await {
-            *pending = Some(text);
-            return End::Lost(network_error("sending a queued message failed", error));
-        }
+    let (mut sink, mut stream) = socket.split();
+    // The message whose write failed on the previous connection goes after
+    // the subscriptions, so that it meets them in place.
+    let mut writer = Writer::new(pending.take());
+    if let Some(frame) = subscribe {
+        writer.push_control(frame);
     }
 
     let interval = shared.config.heartbeat_interval;
+    let timeout = shared.config.heartbeat_timeout;
     let mut heartbeat = tokio::time::interval_at(Instant::now() + interval, interval);
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let mut deadline: Option<Instant> = None;
-    loop {
+    let mut pong_deadline: Option<Instant> = None;
+    let end = loop {
+        let stall_deadline = writer.stall_deadline(timeout);
+        // Unbiased, so that a flood of incoming frames cannot starve the
+        // writes, and the other way round.
         tokio::select! {
-            biased;
-            () = shutdown_requested(shutdown) => return End::Shutdown,
-            frame = socket.next() => {
-                deadline = None;
+            () = shutdown_requested(shutdown) => break End::Shutdown,
+            frame = stream.next() => {
+                pong_deadline = None;
                 match frame {
-                    Some(Ok(Message::Text(text))) => shared.dispatch(text.as_str()),
-                    Some(Ok(Message::Binary(bytes))) => match std::str::from_utf8(&bytes) {
-                        Ok(text) => shared.dispatch(text),
-                        Err(_) => shared.count_malformed("binary frame is not UTF-8"),
-                    },
+                    Some(Ok(Message::Text(text))) => {
+                        *received_frame = true;
+                        shared.dispatch(text.as_str());
+                    }
+                    Some(Ok(Message::Binary(bytes))) => {
+                        *received_frame = true;
+                        match std::str::from_utf8(&bytes) {
+                            Ok(text) => shared.dispatch(text),
+                            Err(_) => shared.count_malformed("binary frame is not UTF-8"),
+                        }
+                    }
                     Some(Ok(Message::Close(frame))) => {
                         let (code, reason) = frame
                             .map(|frame| (u16::from(frame.code), frame.reason.to_string()))
                             .unwrap_or((1005, String::new()));
-                        return End::Closed { code, reason };
+                        break End::Closed { code, reason };
                     }
-                    Some(Ok(_)) => {}
+                    Some(Ok(_)) => *received_frame = true,
                     Some(Err(error)) => {
-                        return End::Lost(network_error("reading from the WebSocket failed", error));
+                        break End::Lost(network_error("reading from the WebSocket failed", error));
                     }
                     None => {
-                        return End::Lost(websocket_error(
+                        break End::Lost(websocket_error(
                             "connection ended without a close frame (1006)".to_owned(),
                         ));
                     }
                 }
             }
             _ = heartbeat.tick() => {
-                if let Err(error) = socket.send(Message::Ping(Default::default())).await {
-                    return End::Lost(network_error("sending a ping failed", error));
-                }
-                deadline.get_or_insert(Instant::now() + shared.config.heartbeat_timeout);
+                writer.push_ping();
+                pong_deadline.get_or_insert(Instant::now() + timeout);
             }
-            () = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
-                let timeout = shared.config.heartbeat_timeout.as_millis();
-                return End::Lost(websocket_error(format!(
-                    "no frame arrived within {timeout} ms after a ping"
+            () = sleep_until_some(pong_deadline), if pong_deadline.is_some() => {
+                break End::Lost(websocket_error(format!(
+                    "no frame arrived within {} ms after a ping",
+                    timeout.as_millis()
                 )));
             }
-            message = outgoing.recv() => {
-                let Some(text) = message else {
-                    return End::Shutdown;
-                };
-                if let Err(error) = socket.send(Message::text(text.clone())).await {
-                    *pending = Some(text);
-                    return End::Lost(network_error("sending a message failed", error));
+            () = sleep_until_some(stall_deadline), if stall_deadline.is_some() => {
+                break End::Lost(websocket_error(format!(
+                    "writing to the WebSocket made no progress for {} ms",
+                    timeout.as_millis()
+                )));
+            }
+            written = std::future::poll_fn(|cx| writer.poll_write(cx, &mut sink)), if !writer.is_idle() => {
+                if let Err(error) = written {
+                    break End::Lost(network_error("writing to the WebSocket failed", error));
                 }
             }
+            message = outgoing.recv(), if !writer.has_message() => match message {
+                Some(text) => writer.set_message(Utf8Bytes::from(text)),
+                None => break End::Shutdown,
+            },
         }
+    };
+    match end {
+        End::Shutdown => close(&mut sink).await,
+        _ => *pending = writer.into_unwritten(),
     }
+    end
 }
 
-/// Reopens the connection with backoff.
-///
-/// # Errors
-///
-/// Returns the reason the run ends: a shutdown, an authentication failure,
-/// or every allowed attempt failing.
-async fn reconnect(
-    shared: &Arc<Shared>,
-    mut force_refresh: bool,
-    cause: APIError,
-    shutdown: &mut watch::Receiver<bool>,
-) -> Result<Socket, DisconnectReason> {
-    let policy = &shared.config.reconnect;
-    let mut delays = policy.delays();
-    let mut last_error = cause;
-    let mut attempt = 0;
-    loop {
-        if policy.max_attempts.is_some_and(|max| attempt >= max) {
-            return Err(DisconnectReason::AttemptsExhausted {
-                attempts: attempt,
-                last_error,
-            });
-        }
-        attempt += 1;
-        shared
-            .state
-            .send_replace(ConnectionState::Reconnecting { attempt });
-        let delay = delays.next_delay();
-        tracing::info!(
-            attempt,
-            delay_ms = delay.as_millis(),
-            "reconnecting the WebSocket"
-        );
-        let opened = tokio::select! {
-            () = shutdown_requested(shutdown) => return Err(DisconnectReason::Requested),
-            opened = async {
-                tokio::time::sleep(delay).await;
-                open_authenticated(shared, force_refresh).await
-            } => opened,
-        };
-        match opened {
-            Ok(socket) => {
-                shared.state.send_replace(ConnectionState::Connected);
-                return Ok(socket);
-            }
-            Err(error @ APIError::Authentication(_)) => {
-                tracing::warn!(attempt, %error, "WebSocket authentication failed, not reconnecting");
-                return Err(DisconnectReason::Failed(error));
-            }
-            Err(error) => {
-                tracing::warn!(attempt, %error, "WebSocket reconnect attempt failed");
-                last_error = error;
-                // The refresh, when one was needed, happened in this attempt.
-                force_refresh = false;
-            }
-        }
-    }
-}
-
-/// Sends one `subscribe` message with every channel subscribed to, when
-/// there is any. A failed write shows up again on the next read, which
-/// starts a reconnect.
-pub(super) async fn send_subscriptions(
-    shared: &Shared,
-    socket: &mut Socket,
-) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+/// Returns the `subscribe` message with every channel subscribed to, or
+/// `None` when there is none. Channels subscribed to later are sent by
+/// `subscribe` itself, through the outgoing queue.
+pub(super) fn subscriptions_frame(shared: &Shared) -> Option<Message> {
     let channels = shared.subscription_list();
     if channels.is_empty() {
-        return Ok(());
+        return None;
     }
     let message = envelope("subscribe", json!({ "channels": channels }))
         .expect("a list of strings serializes");
-    socket.send(Message::text(message)).await
+    Some(Message::text(message))
+}
+
+/// Sleeps until `deadline`. The caller disables the branch when it is `None`.
+async fn sleep_until_some(deadline: Option<Instant>) {
+    tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)).await;
 }
 
 /// Resolves once a shutdown is requested or the session was dropped.
-async fn shutdown_requested(shutdown: &mut watch::Receiver<bool>) {
+pub(super) async fn shutdown_requested(shutdown: &mut watch::Receiver<bool>) {
     // An error means the sender, held by the session, was dropped.
     let _ = shutdown.wait_for(|requested| *requested).await;
 }
 
-/// Sends a normal close frame, waiting at most `CLOSE_TIMEOUT`.
-async fn close(mut socket: Socket) {
+/// Sends a normal close frame, waiting at most `CLOSE_TIMEOUT` also when
+/// earlier frames are still blocked.
+async fn close(sink: &mut SocketSink) {
     let frame = CloseFrame {
         code: CloseCode::Normal,
         reason: "client disconnected".into(),
     };
-    match tokio::time::timeout(CLOSE_TIMEOUT, socket.close(Some(frame))).await {
+    match tokio::time::timeout(CLOSE_TIMEOUT, sink.send(Message::Close(Some(frame)))).await {
         Ok(Ok(())) => tracing::debug!("WebSocket close frame sent"),
         Ok(Err(error)) => tracing::debug!(%error, "WebSocket close failed"),
         Err(_) => tracing::debug!("WebSocket close timed out"),

@@ -56,9 +56,13 @@ pub enum ServerEvent {
 
 impl ServerEvent {
     /// Returns the event's type as the protocol spells it, such as
-    /// `quiz_result`, and `lagged` for [`ServerEvent::Lagged`]. Handlers
-    /// registered with [`WebSocketClient::on`](super::WebSocketClient::on)
-    /// are looked up by this name.
+    /// `quiz_result`. Handlers registered with
+    /// [`WebSocketClient::on`](super::WebSocketClient::on) are looked up by
+    /// this name.
+    ///
+    /// [`ServerEvent::Lagged`] returns `lagged` but never reaches a handler,
+    /// because only an [`EventStream`] produces it. A server frame of type
+    /// `lagged` reaches the `lagged` handler as [`ServerEvent::Unknown`].
     pub fn event_type(&self) -> &str {
         match self {
             Self::ContentUpdate(_) => "content_update",
@@ -99,6 +103,10 @@ impl ServerEvent {
             "quiz_result" => decode(&data).map(Self::QuizResult),
             "progress_update" => decode(&data).map(Self::ProgressUpdate),
             "notification" => decode(&data).map(Self::Notification),
+            // `data: null` acknowledges no channel in particular, like `{}`.
+            "subscribed" if data.is_null() => Some(Self::Subscribed {
+                channels: Vec::new(),
+            }),
             "subscribed" => decode::<Channels>(&data).map(|body| Self::Subscribed {
                 channels: body.channels,
             }),
@@ -276,6 +284,19 @@ mod tests {
         let frame = r#"{"type":"notification","data":{"text":"hi"}}"#;
         let event = ServerEvent::from_frame(frame).unwrap();
         assert!(matches!(event, ServerEvent::Unknown { .. }));
+    }
+
+    #[test]
+    fn subscribed_with_null_data_has_no_channels() {
+        for frame in [
+            r#"{"type":"subscribed","data":null}"#,
+            r#"{"type":"subscribed","data":{}}"#,
+            r#"{"type":"subscribed"}"#,
+        ] {
+            let event = ServerEvent::from_frame(frame).unwrap();
+            let expected = ServerEvent::Subscribed { channels: vec![] };
+            assert_eq!(event, expected, "{frame}");
+        }
     }
 
     #[test]

@@ -23,7 +23,9 @@ mod config;
 mod connection;
 mod driver;
 mod event;
+mod reconnect;
 mod state;
+mod writer;
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -41,6 +43,7 @@ use crate::error::{APIError, ErrorDetails, Result};
 
 pub use config::{ReconnectPolicy, WebSocketConfig};
 pub use event::{EventStream, ServerEvent};
+use state::ConnectAttempt;
 pub use state::{ConnectionState, DisconnectReason};
 
 type Handler = Arc<dyn Fn(ServerEvent) + Send + Sync>;
@@ -49,8 +52,9 @@ type Handler = Arc<dyn Fn(ServerEvent) + Send + Sync>;
 /// [`Client::websocket`].
 ///
 /// Cheap to clone: clones share one connection. The connection closes when
-/// [`WebSocketClient::disconnect`] is called or the last clone is dropped.
-/// Each call of [`Client::websocket`] returns a client with a connection of
+/// [`WebSocketClient::disconnect`] is called or the last clone is dropped. A
+/// handler registered with [`WebSocketClient::on`] that holds a clone keeps
+/// the connection open until `disconnect` is called. Each call of [`Client::websocket`] returns a client with a connection of
 /// its own.
 #[derive(Clone)]
 pub struct WebSocketClient {
@@ -110,6 +114,10 @@ fn websocket_error(message: impl Into<String>) -> APIError {
     APIError::WebSocket(Box::new(ErrorDetails::new(message)))
 }
 
+fn run_ended() -> APIError {
+    websocket_error("WebSocket connection has ended: call connect() to open a new one")
+}
+
 impl WebSocketClient {
     pub(crate) fn new(client: Client, config: WebSocketConfig) -> Self {
         let (state, _) = watch::channel(ConnectionState::Disconnected {
@@ -149,15 +157,18 @@ impl WebSocketClient {
     ///
     /// Returns at once when a connection run is already active. A failed
     /// `connect` is not retried; reconnects only follow a connection that
-    /// was open.
+    /// was open. Dropping the future before it completes, for example
+    /// through a timeout, sets the state back to what it was before and ends
+    /// the event streams, as a failed `connect` does.
     ///
     /// # Errors
     ///
-    /// [`APIError::Authentication`] when not logged in, when the refresh
-    /// fails or when the server still rejects the token;
+    /// [`APIError::Authentication`] when not logged in, when the server
+    /// rejects the token refresh or when it still rejects the token;
     /// [`APIError::Network`], [`APIError::Timeout`] or
     /// [`APIError::WebSocket`] when the server cannot be reached or rejects
-    /// the upgrade with another status.
+    /// the upgrade with another status. A refresh that fails in a way worth
+    /// retrying, such as a network error, returns that error.
     pub async fn connect(&self) -> Result<()> {
         let shared = self.shared();
         let _lifecycle = shared.lifecycle.lock().await;
@@ -168,28 +179,27 @@ impl WebSocketClient {
             return Ok(());
         }
 
-        shared.state.send_replace(ConnectionState::Connecting);
-        let mut socket = match connection::open_authenticated(shared, false).await {
+        let attempt = ConnectAttempt::start(shared);
+        let socket = match connection::open_authenticated(shared, &mut false).await {
             Ok(socket) => socket,
             Err(error) => {
                 tracing::warn!(%error, "WebSocket connect failed");
-                shared.state.send_replace(ConnectionState::Disconnected {
-                    reason: DisconnectReason::Failed(error.clone()),
-                });
-                shared.runs_ended.send_modify(|ended| *ended += 1);
+                attempt.fail(error.clone());
                 return Err(error);
             }
         };
-        if let Err(error) = driver::send_subscriptions(shared, &mut socket).await {
-            tracing::warn!(%error, "sending the saved subscriptions failed");
-        }
 
+        // Nothing below awaits, so a dropped `connect` future cannot leave a
+        // half-started run. The saved subscriptions are read here, before
+        // `connect` returns, so that a later `subscribe` is not sent twice.
+        let subscribe = driver::subscriptions_frame(shared);
         let (outgoing, outgoing_receiver) = mpsc::channel(shared.config.outgoing_queue_capacity);
         let (shutdown, shutdown_receiver) = watch::channel(false);
-        shared.state.send_replace(ConnectionState::Connected);
+        attempt.succeed();
         let task = tokio::spawn(driver::run(
             Arc::clone(shared),
             socket,
+            subscribe,
             outgoing_receiver,
             shutdown_receiver,
         ));
@@ -237,7 +247,8 @@ impl WebSocketClient {
     /// # Errors
     ///
     /// [`APIError::WebSocket`] before the first `connect`, after
-    /// `disconnect`, after the run ended, or when the outgoing queue contains
+    /// `disconnect`, once the state is [`ConnectionState::Disconnected`], or
+    /// when the outgoing queue contains
     /// [`WebSocketConfig::outgoing_queue_capacity`] messages;
     /// [`APIError::InvalidInput`] when `data` does not serialize to JSON.
     pub fn send<T: Serialize>(&self, message_type: &str, data: T) -> Result<()> {
@@ -252,14 +263,15 @@ impl WebSocketClient {
                 "WebSocket is not connected: call connect() first",
             ));
         };
+        if self.shared().state.borrow().is_disconnected() {
+            return Err(run_ended());
+        }
         session.outgoing.try_send(text).map_err(|error| match error {
             mpsc::error::TrySendError::Full(_) => websocket_error(format!(
                 "WebSocket outgoing queue is full ({} messages); wait for the connection to catch up",
                 self.shared().config.outgoing_queue_capacity
             )),
-            mpsc::error::TrySendError::Closed(_) => websocket_error(
-                "WebSocket connection has ended: call connect() to open a new one",
-            ),
+            mpsc::error::TrySendError::Closed(_) => run_ended(),
         })
     }
 

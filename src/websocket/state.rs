@@ -1,7 +1,9 @@
-//! Connection state reported by `WebSocketClient::state`.
+//! Connection state reported by `WebSocketClient::state`, and its changes
+//! during `connect`.
 
 use std::fmt;
 
+use super::Shared;
 use crate::error::APIError;
 
 /// The state of a [`WebSocketClient`](super::WebSocketClient)'s connection.
@@ -99,6 +101,52 @@ impl fmt::Display for DisconnectReason {
                 f,
                 "gave up after {attempts} reconnect attempts, last error: {last_error}"
             ),
+        }
+    }
+}
+
+/// The state change of one `connect` call. Dropped before
+/// [`ConnectAttempt::succeed`] or [`ConnectAttempt::fail`], which happens
+/// when the `connect` future is dropped, it restores the state from before
+/// and ends the event streams.
+pub(super) struct ConnectAttempt<'a> {
+    shared: &'a Shared,
+    previous: Option<ConnectionState>,
+}
+
+impl<'a> ConnectAttempt<'a> {
+    /// Sets the state to `Connecting`.
+    pub(super) fn start(shared: &'a Shared) -> Self {
+        let previous = shared.state.send_replace(ConnectionState::Connecting);
+        Self {
+            shared,
+            previous: Some(previous),
+        }
+    }
+
+    pub(super) fn succeed(mut self) {
+        self.previous = None;
+        self.shared.state.send_replace(ConnectionState::Connected);
+    }
+
+    pub(super) fn fail(mut self, error: APIError) {
+        self.previous = None;
+        self.end(ConnectionState::Disconnected {
+            reason: DisconnectReason::Failed(error),
+        });
+    }
+
+    fn end(&self, state: ConnectionState) {
+        self.shared.state.send_replace(state);
+        self.shared.runs_ended.send_modify(|ended| *ended += 1);
+    }
+}
+
+impl Drop for ConnectAttempt<'_> {
+    fn drop(&mut self) {
+        if let Some(previous) = self.previous.take() {
+            tracing::info!("WebSocket connect was cancelled before the connection opened");
+            self.end(previous);
         }
     }
 }

@@ -56,6 +56,30 @@ async fn silent_server_detected_and_reconnected() {
 }
 
 #[tokio::test]
+async fn silent_server_exhausts_attempts() {
+    let policy = ReconnectPolicy::default()
+        .initial_delay(Duration::from_millis(10))
+        .max_delay(Duration::from_millis(20))
+        .max_attempts(2);
+    let config = fast_config()
+        .heartbeat_interval(Duration::from_millis(30))
+        .heartbeat_timeout(Duration::from_millis(60))
+        .reconnect(policy);
+    let (server, _client, socket, _events) = connected_student(config).await;
+    server.set_socket_silent(true);
+
+    let state = wait_state(&socket, "Disconnected", ConnectionState::is_disconnected).await;
+    let ConnectionState::Disconnected {
+        reason: DisconnectReason::AttemptsExhausted { attempts, .. },
+    } = state
+    else {
+        panic!("expected exhausted attempts, got {state:?}");
+    };
+    assert_eq!(attempts, 2);
+    assert_eq!(server.socket_connections(), 3);
+}
+
+#[tokio::test]
 async fn disconnect_does_not_reconnect() {
     let (server, _client, socket, mut events) = connected_student(fast_config()).await;
     socket.disconnect().await;
@@ -94,6 +118,45 @@ async fn server_close_1000_does_not_reconnect() {
     assert_eq!(code, 1000);
     assert_eq!(within("the stream to end", events.next()).await, None);
     assert_eq!(server.socket_connections(), 1);
+}
+
+#[tokio::test]
+async fn send_fails_after_server_close() {
+    let (server, _client, socket, _events) = connected_student(fast_config()).await;
+    assert_eq!(server.close_sockets(1000), 1);
+    wait_state(&socket, "Disconnected", ConnectionState::is_disconnected).await;
+
+    for number in 0..100 {
+        let result = socket.send("note", json!({ "number": number }));
+        assert!(
+            result.is_err(),
+            "send {number} was accepted after the run ended"
+        );
+    }
+}
+
+#[tokio::test]
+async fn refresh_network_error_keeps_reconnecting() {
+    let server = MockServer::start().await.expect("mock server starts");
+    // Without HTTP retries each failed refresh counts as one attempt at once.
+    let client = Client::builder()
+        .base_url(server.url())
+        .ws_url(server.ws_url())
+        .websocket_config(fast_config())
+        .retry_policy(toolboxai::RetryPolicy::none())
+        .build()
+        .expect("client builds");
+    common::login(&client, common::STUDENT).await;
+    let socket = client.websocket();
+    socket.connect().await.expect("socket connects");
+    server.inject(Fault::drop_connection("/api/auth/refresh").times(100));
+    assert_eq!(server.close_sockets(4001), 1);
+
+    let second_attempt = |state: &ConnectionState| matches!(state, ConnectionState::Reconnecting { attempt } if *attempt >= 2);
+    wait_state(&socket, "a second attempt", second_attempt).await;
+    server.clear_faults();
+    wait_state(&socket, "Connected", ConnectionState::is_connected).await;
+    assert_eq!(server.socket_connections(), 2);
 }
 
 #[tokio::test]
