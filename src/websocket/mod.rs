@@ -87,6 +87,8 @@ pub(crate) struct Shared {
     session: Mutex<Option<Session>>,
     /// Serializes `connect` and `disconnect` calls.
     lifecycle: tokio::sync::Mutex<()>,
+    /// Wakes a `connect` that is still opening when `disconnect` is called.
+    cancel_connect: tokio::sync::Notify,
     malformed_frames: AtomicU64,
 }
 
@@ -134,6 +136,7 @@ impl WebSocketClient {
             subscriptions: Mutex::new(BTreeSet::new()),
             session: Mutex::new(None),
             lifecycle: tokio::sync::Mutex::new(()),
+            cancel_connect: tokio::sync::Notify::new(),
             malformed_frames: AtomicU64::new(0),
         };
         Self {
@@ -180,7 +183,17 @@ impl WebSocketClient {
         }
 
         let attempt = ConnectAttempt::start(shared);
-        let socket = match connection::open_authenticated(shared, &mut false).await {
+        let mut refreshed = false;
+        let opened = tokio::select! {
+            opened = connection::open_authenticated(shared, &mut refreshed) => opened,
+            () = shared.cancel_connect.notified() => {
+                attempt.cancel();
+                return Err(APIError::WebSocket(Box::new(ErrorDetails::new(
+                    "connect was cancelled by disconnect()",
+                ))));
+            }
+        };
+        let socket = match opened {
             Ok(socket) => socket,
             Err(error) => {
                 tracing::warn!(%error, "WebSocket connect failed");
@@ -213,10 +226,14 @@ impl WebSocketClient {
 
     /// Closes the connection with code 1000 and waits until its task has
     /// ended. The client does not reconnect, clears its subscriptions, and
-    /// rejects [`WebSocketClient::send`] until the next `connect`. Does
-    /// nothing when no connection run is active.
+    /// rejects [`WebSocketClient::send`] until the next `connect`. A
+    /// `connect` still opening is aborted and returns an error. Does nothing
+    /// when no connection run is active.
     pub async fn disconnect(&self) {
         let shared = self.shared();
+        // A `connect` still opening holds the lifecycle lock, so it is
+        // woken first instead of being waited for.
+        shared.cancel_connect.notify_waiters();
         let _lifecycle = shared.lifecycle.lock().await;
         lock(&shared.subscriptions).clear();
         let Some(session) = lock(&shared.session).take() else {

@@ -136,6 +136,14 @@ impl<'a> ConnectAttempt<'a> {
         });
     }
 
+    /// Ends the attempt because `disconnect` was called while it opened.
+    pub(super) fn cancel(mut self) {
+        self.previous = None;
+        self.end(ConnectionState::Disconnected {
+            reason: DisconnectReason::Requested,
+        });
+    }
+
     fn end(&self, state: ConnectionState) {
         self.shared.state.send_replace(state);
         self.shared.runs_ended.send_modify(|ended| *ended += 1);

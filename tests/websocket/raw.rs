@@ -206,6 +206,49 @@ async fn cancelled_connect_restores_state() {
     assert_eq!(within("the stream to end", events.next()).await, None);
 }
 
+#[tokio::test]
+async fn disconnect_aborts_a_pending_connect() {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("listener binds");
+    let url = format!("ws://{}/ws/connect", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        // Accepts TCP connections and never responds to the upgrade request.
+        let mut open_streams = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            open_streams.push(stream);
+        }
+    });
+    let (_server, client) = student_for(&url, fast_config()).await;
+    let socket = client.websocket();
+    let connecting = tokio::spawn({
+        let socket = socket.clone();
+        async move { socket.connect().await }
+    });
+    let mut states = socket.watch_state();
+    within(
+        "the connect to start",
+        states.wait_for(|state| matches!(state, ConnectionState::Connecting)),
+    )
+    .await
+    .expect("state sender is alive");
+
+    within("disconnect to return", socket.disconnect()).await;
+    let connected = within("connect to return", connecting).await.unwrap();
+
+    assert!(connected.is_err(), "{connected:?}");
+    let state = socket.state();
+    assert!(
+        matches!(
+            state,
+            ConnectionState::Disconnected {
+                reason: DisconnectReason::Requested
+            }
+        ),
+        "{state:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn send_is_written_during_incoming_flood() {
     let (received, mut received_receiver) = mpsc::unbounded_channel();
