@@ -121,7 +121,8 @@ impl Transport {
             attempt += 1;
             let span = tracing::Span::current();
             span.record("attempt", attempt);
-            let details = ErrorDetails {
+            // Built only on failure, so that a successful call allocates none.
+            let details = || ErrorDetails {
                 method: Some(call.method.to_string()),
                 path: Some(url.path().to_owned()),
                 attempts: attempt,
@@ -140,9 +141,9 @@ impl Transport {
                         self.budget.record_success();
                         return response::decode(&body, details);
                     }
-                    response::error_for_status(status, &headers, &body, details)
+                    response::error_for_status(status, &headers, &body, details())
                 }
-                Err(error) => error.into_api_error(details),
+                Err(error) => error.into_api_error(details()),
             };
 
             let refreshable = call.auth == Auth::Bearer
@@ -248,9 +249,9 @@ impl Transport {
                 .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                 .body(body.clone());
         }
-        let response = request.send().await.map_err(AttemptError::from)?;
+        let mut response = request.send().await.map_err(AttemptError::from)?;
         let status = response.status();
-        let headers = response.headers().clone();
+        let headers = std::mem::take(response.headers_mut());
         let body = attempt::read_body(response, self.config.max_response_bytes).await?;
         Ok((status, headers, body))
     }

@@ -31,7 +31,7 @@ pub(crate) fn snippet(body: &[u8]) -> String {
 /// calls returning `()` accept it.
 pub(crate) fn decode<T: DeserializeOwned>(
     body: &[u8],
-    mut details: ErrorDetails,
+    details: impl FnOnce() -> ErrorDetails,
 ) -> Result<T, APIError> {
     let body = if body.iter().all(u8::is_ascii_whitespace) {
         b"null".as_slice()
@@ -39,6 +39,7 @@ pub(crate) fn decode<T: DeserializeOwned>(
         body
     };
     serde_json::from_slice(body).map_err(|error| {
+        let mut details = details();
         details.message = format!("response body does not match the expected type: {error}");
         details.body_snippet = Some(snippet(body));
         APIError::Decode(Box::new(details))
@@ -167,7 +168,7 @@ mod tests {
 
     #[test]
     fn decode_empty_body_as_unit() {
-        let decoded: Result<(), _> = decode(b"", ErrorDetails::default());
+        let decoded: Result<(), _> = decode(b"", ErrorDetails::default);
         assert!(decoded.is_ok());
     }
 }
@@ -215,15 +216,15 @@ mod hostile {
     proptest! {
         #[test]
         fn decode_arbitrary_bytes(body in prop::collection::vec(any::<u8>(), 0..512)) {
-            let _ = decode::<Quiz>(&body, ErrorDetails::default());
-            let _ = decode::<QuizResult>(&body, ErrorDetails::default());
+            let _ = decode::<Quiz>(&body, ErrorDetails::default);
+            let _ = decode::<QuizResult>(&body, ErrorDetails::default);
         }
 
         #[test]
         fn decode_arbitrary_json(value in json_value()) {
             let body = serde_json::to_vec(&value).unwrap();
-            let _ = decode::<Quiz>(&body, ErrorDetails::default());
-            let _ = decode::<CourseProgress>(&body, ErrorDetails::default());
+            let _ = decode::<Quiz>(&body, ErrorDetails::default);
+            let _ = decode::<CourseProgress>(&body, ErrorDetails::default);
         }
 
         #[test]
@@ -248,7 +249,7 @@ mod hostile {
     #[test]
     fn deeply_nested_json_is_decode_error() {
         let body = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-        let decoded = decode::<Quiz>(body.as_bytes(), ErrorDetails::default());
+        let decoded = decode::<Quiz>(body.as_bytes(), ErrorDetails::default);
         assert!(matches!(decoded, Err(APIError::Decode(_))));
     }
 
@@ -273,7 +274,7 @@ mod hostile {
             quiz[field] = serde_json::Value::Null;
             let body = serde_json::to_vec(&quiz).unwrap();
             // Either outcome is fine; reaching this line means no panic.
-            let _ = decode::<Quiz>(&body, ErrorDetails::default());
+            let _ = decode::<Quiz>(&body, ErrorDetails::default);
         }
     }
 
@@ -286,7 +287,7 @@ mod hostile {
             r#"{"id":"q","title":"T","subject":"S","total_points":-1,"questions":[]}"#,
         ];
         for body in cases {
-            let decoded = decode::<Quiz>(body.as_bytes(), ErrorDetails::default());
+            let decoded = decode::<Quiz>(body.as_bytes(), ErrorDetails::default);
             assert!(matches!(decoded, Err(APIError::Decode(_))), "{body}");
         }
     }

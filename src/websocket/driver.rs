@@ -5,13 +5,13 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
-use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, Utf8Bytes};
 
 use super::connection::Socket;
 use super::event::envelope;
@@ -103,6 +103,50 @@ pub(super) async fn run(
     shared.runs_ended.send_modify(|ended| *ended += 1);
 }
 
+/// Frames handled in one pass after the first, when already buffered.
+const READ_BATCH: usize = 64;
+
+/// Handles one read from the socket, and returns how the connection ended if
+/// it did.
+fn handle_frame(
+    shared: &Shared,
+    frame: Option<Result<Message, WsError>>,
+    received_frame: &mut bool,
+) -> Option<End> {
+    match frame {
+        Some(Ok(Message::Text(text))) => {
+            *received_frame = true;
+            shared.dispatch(text.as_str());
+            None
+        }
+        Some(Ok(Message::Binary(bytes))) => {
+            *received_frame = true;
+            match std::str::from_utf8(&bytes) {
+                Ok(text) => shared.dispatch(text),
+                Err(_) => shared.count_malformed("binary frame is not UTF-8"),
+            }
+            None
+        }
+        Some(Ok(Message::Close(frame))) => {
+            let (code, reason) = frame
+                .map(|frame| (u16::from(frame.code), frame.reason.to_string()))
+                .unwrap_or((1005, String::new()));
+            Some(End::Closed { code, reason })
+        }
+        Some(Ok(_)) => {
+            *received_frame = true;
+            None
+        }
+        Some(Err(error)) => Some(End::Lost(network_error(
+            "reading from the WebSocket failed",
+            error,
+        ))),
+        None => Some(End::Lost(websocket_error(
+            "connection ended without a close frame (1006)".to_owned(),
+        ))),
+    }
+}
+
 /// Serves one open connection until it ends. Sets `received_frame` once a
 /// frame other than a close frame arrives.
 ///
@@ -139,33 +183,24 @@ async fn serve(
             () = shutdown_requested(shutdown) => break End::Shutdown,
             frame = stream.next() => {
                 pong_deadline = None;
-                match frame {
-                    Some(Ok(Message::Text(text))) => {
-                        *received_frame = true;
-                        shared.dispatch(text.as_str());
+                if let Some(end) = handle_frame(shared, frame, received_frame) {
+                    break end;
+                }
+                // Frames that are already buffered are handled without another
+                // pass through the `select!`, up to a bound, so that writes and
+                // timers still get their turn during a flood.
+                let mut batch_end = None;
+                for _ in 0..READ_BATCH {
+                    let Some(frame) = stream.next().now_or_never() else {
+                        break;
+                    };
+                    batch_end = handle_frame(shared, frame, received_frame);
+                    if batch_end.is_some() {
+                        break;
                     }
-                    Some(Ok(Message::Binary(bytes))) => {
-                        *received_frame = true;
-                        match std::str::from_utf8(&bytes) {
-                            Ok(text) => shared.dispatch(text),
-                            Err(_) => shared.count_malformed("binary frame is not UTF-8"),
-                        }
-                    }
-                    Some(Ok(Message::Close(frame))) => {
-                        let (code, reason) = frame
-                            .map(|frame| (u16::from(frame.code), frame.reason.to_string()))
-                            .unwrap_or((1005, String::new()));
-                        break End::Closed { code, reason };
-                    }
-                    Some(Ok(_)) => *received_frame = true,
-                    Some(Err(error)) => {
-                        break End::Lost(network_error("reading from the WebSocket failed", error));
-                    }
-                    None => {
-                        break End::Lost(websocket_error(
-                            "connection ended without a close frame (1006)".to_owned(),
-                        ));
-                    }
+                }
+                if let Some(end) = batch_end {
+                    break end;
                 }
             }
             _ = heartbeat.tick() => {

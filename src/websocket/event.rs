@@ -1,5 +1,6 @@
 //! Server events, the outgoing envelope and the stream of events.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -8,6 +9,7 @@ use chrono::{SecondsFormat, Utc};
 use futures_core::Stream;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 
@@ -78,44 +80,76 @@ impl ServerEvent {
 
     /// Decodes one text frame.
     ///
+    /// The envelope is read with `type` borrowed and `data` kept as raw
+    /// JSON, so a known event decodes straight into its payload type without
+    /// an intermediate `serde_json::Value`.
+    ///
     /// # Errors
     ///
     /// Returns a description when the frame is not a JSON object with a
     /// string `type`.
     pub(crate) fn from_frame(text: &str) -> Result<Self, String> {
-        let value: Value =
-            serde_json::from_str(text).map_err(|error| format!("frame is not JSON: {error}"))?;
-        let Value::Object(mut object) = value else {
-            return Err("frame is not a JSON object".to_owned());
-        };
-        let event_type = match object.remove("type") {
-            Some(Value::String(event_type)) => event_type,
-            Some(_) => return Err("frame's `type` is not a string".to_owned()),
-            None => return Err("frame has no `type`".to_owned()),
-        };
-        let data = object.remove("data").unwrap_or(Value::Null);
-        Ok(Self::from_parts(event_type, data))
+        // TODO: `data` is scanned twice, once to delimit it as raw JSON and
+        // once to decode it: about 4 700 instructions per `quiz_result`
+        // against 3 200 for one typed parse (callgrind, release build). A
+        // visitor that decodes `data` in the same pass once `type` is known
+        // would remove most of the difference.
+        match serde_json::from_str::<IncomingFrame<'_>>(text) {
+            Ok(frame) => Ok(Self::from_parts(frame.event_type, frame.data)),
+            Err(_) => Err(describe_invalid_frame(text)),
+        }
     }
 
-    fn from_parts(event_type: String, data: Value) -> Self {
-        let decoded = match event_type.as_str() {
-            "content_update" => decode(&data).map(Self::ContentUpdate),
-            "quiz_result" => decode(&data).map(Self::QuizResult),
-            "progress_update" => decode(&data).map(Self::ProgressUpdate),
-            "notification" => decode(&data).map(Self::Notification),
+    fn from_parts(event_type: Cow<'_, str>, data: Option<&RawValue>) -> Self {
+        let raw = data.map_or("null", RawValue::get);
+        let decoded = match event_type.as_ref() {
+            "content_update" => decode(raw).map(Self::ContentUpdate),
+            "quiz_result" => decode(raw).map(Self::QuizResult),
+            "progress_update" => decode(raw).map(Self::ProgressUpdate),
+            "notification" => decode(raw).map(Self::Notification),
             // `data: null` acknowledges no channel in particular, like `{}`.
-            "subscribed" if data.is_null() => Some(Self::Subscribed {
+            "subscribed" if raw == "null" => Some(Self::Subscribed {
                 channels: Vec::new(),
             }),
-            "subscribed" => decode::<Channels>(&data).map(|body| Self::Subscribed {
+            "subscribed" => decode::<Channels>(raw).map(|body| Self::Subscribed {
                 channels: body.channels,
             }),
-            "error" => decode::<ErrorBody>(&data).map(|body| Self::Error {
+            "error" => decode::<ErrorBody>(raw).map(|body| Self::Error {
                 message: body.message,
             }),
             _ => None,
         };
-        decoded.unwrap_or(Self::Unknown { event_type, data })
+        decoded.unwrap_or_else(|| Self::Unknown {
+            event_type: event_type.into_owned(),
+            // `raw` was validated as JSON when the frame was read.
+            data: serde_json::from_str(raw).unwrap_or(Value::Null),
+        })
+    }
+}
+
+/// The envelope of an incoming frame, borrowing from the frame's text.
+#[derive(serde::Deserialize)]
+struct IncomingFrame<'a> {
+    #[serde(rename = "type", borrow)]
+    event_type: Cow<'a, str>,
+    #[serde(default, borrow)]
+    data: Option<&'a RawValue>,
+}
+
+/// Explains why a frame is not an envelope, for the log. Only malformed
+/// frames reach this slower path.
+fn describe_invalid_frame(text: &str) -> String {
+    let value = match serde_json::from_str::<Value>(text) {
+        Ok(value) => value,
+        Err(error) => return format!("frame is not JSON: {error}"),
+    };
+    let Value::Object(object) = value else {
+        return "frame is not a JSON object".to_owned();
+    };
+    match object.get("type") {
+        Some(Value::String(_)) => "frame's envelope is invalid".to_owned(),
+        Some(_) => "frame's `type` is not a string".to_owned(),
+        None => "frame has no `type`".to_owned(),
     }
 }
 
@@ -130,8 +164,8 @@ struct ErrorBody {
     message: String,
 }
 
-fn decode<T: DeserializeOwned>(data: &Value) -> Option<T> {
-    match T::deserialize(data) {
+fn decode<T: DeserializeOwned>(raw: &str) -> Option<T> {
+    match serde_json::from_str(raw) {
         Ok(value) => Some(value),
         Err(error) => {
             tracing::warn!(%error, "WebSocket event data does not match its type, keeping it as unknown");
@@ -229,6 +263,15 @@ impl Reader {
         use broadcast::error::{RecvError, TryRecvError};
 
         if !self.ending {
+            // Buffered events are taken without building the wait below.
+            match self.events.try_recv() {
+                Ok(event) => return Some(event),
+                Err(TryRecvError::Lagged(skipped)) => {
+                    return Some(ServerEvent::Lagged { skipped });
+                }
+                Err(TryRecvError::Empty) => {}
+                Err(TryRecvError::Closed) => return None,
+            }
             let start = self.start;
             let runs_ended = &mut self.runs_ended;
             tokio::select! {
