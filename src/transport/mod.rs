@@ -29,6 +29,7 @@ use crate::error::{APIError, ErrorDetails, Result};
 
 pub(crate) use budget::DEFAULT_CAPACITY as DEFAULT_RETRY_BUDGET;
 pub(crate) use call::{require_id, Auth, Call};
+pub(crate) use retry::BackoffDelays;
 pub use retry::RetryPolicy;
 
 use attempt::AttemptError;

@@ -136,19 +136,52 @@ impl RetryPolicy {
     }
 
     pub(crate) fn schedule(&self) -> Schedule<'_> {
-        let backoff = ExponentialBackoffBuilder::new()
-            .with_initial_interval(self.initial_delay)
-            .with_multiplier(self.multiplier)
-            .with_randomization_factor(self.jitter)
-            .with_max_interval(self.max_delay)
-            // The elapsed-time limit is checked by `Schedule`, on tokio's clock.
-            .with_max_elapsed_time(None)
-            .build();
         Schedule {
             policy: self,
-            backoff,
+            backoff: BackoffDelays::new(
+                self.initial_delay,
+                self.max_delay,
+                self.multiplier,
+                self.jitter,
+            ),
             retries: 0,
         }
+    }
+}
+
+/// Exponential delays with jitter, capped at a maximum. The HTTP retries and
+/// the WebSocket reconnects both take their delays from here.
+#[derive(Debug)]
+pub(crate) struct BackoffDelays {
+    backoff: ExponentialBackoff,
+    max_delay: Duration,
+}
+
+impl BackoffDelays {
+    pub(crate) fn new(
+        initial: Duration,
+        max_delay: Duration,
+        multiplier: f64,
+        jitter: f64,
+    ) -> Self {
+        let backoff = ExponentialBackoffBuilder::new()
+            .with_initial_interval(initial)
+            .with_multiplier(multiplier)
+            .with_randomization_factor(jitter)
+            .with_max_interval(max_delay)
+            // Callers check elapsed time themselves, on tokio's clock.
+            .with_max_elapsed_time(None)
+            .build();
+        Self { backoff, max_delay }
+    }
+
+    /// Returns the next delay of the series.
+    pub(crate) fn next_delay(&mut self) -> Duration {
+        // `next_backoff` returns `None` only after `max_elapsed_time`, which
+        // is unset here.
+        let delay = self.backoff.next_backoff().unwrap_or(self.max_delay);
+        // Jitter can push a delay past the maximum, so it is capped again.
+        delay.min(self.max_delay)
     }
 }
 
@@ -156,7 +189,7 @@ impl RetryPolicy {
 #[derive(Debug)]
 pub(crate) struct Schedule<'a> {
     policy: &'a RetryPolicy,
-    backoff: ExponentialBackoff,
+    backoff: BackoffDelays,
     retries: u32,
 }
 
@@ -179,16 +212,14 @@ impl Schedule<'_> {
         if !error.is_retryable() || self.retries >= self.policy.max_retries {
             return Decision::Stop;
         }
-        let Some(backoff_delay) = self.backoff.next_backoff() else {
-            return Decision::Stop;
-        };
+        let backoff_delay = self.backoff.next_delay();
         let delay = match retry_after(error) {
             Some(requested) if requested > self.policy.max_retry_after => {
                 return Decision::RetryAfterTooLong(requested);
             }
             // The header sets a floor: `Retry-After: 0` does not skip backoff.
-            Some(requested) => requested.max(backoff_delay.min(self.policy.max_delay)),
-            None => backoff_delay.min(self.policy.max_delay),
+            Some(requested) => requested.max(backoff_delay),
+            None => backoff_delay,
         };
         if elapsed.saturating_add(delay) > self.policy.max_elapsed {
             return Decision::Stop;

@@ -2,8 +2,7 @@
 
 use std::time::Duration;
 
-use backoff::backoff::Backoff;
-use backoff::{ExponentialBackoff, ExponentialBackoffBuilder};
+use crate::transport::BackoffDelays;
 
 /// Settings of a [`WebSocketClient`](super::WebSocketClient), set with
 /// [`ClientBuilder::websocket_config`](crate::ClientBuilder::websocket_config).
@@ -233,36 +232,13 @@ impl ReconnectPolicy {
 
     /// Returns the delays of one series of attempts, which lasts until a
     /// connection is established.
-    pub(crate) fn delays(&self) -> Delays {
-        let backoff = ExponentialBackoffBuilder::new()
-            .with_initial_interval(self.initial_delay)
-            .with_max_interval(self.max_delay)
-            .with_multiplier(self.multiplier)
-            .with_randomization_factor(self.jitter)
-            .with_max_elapsed_time(None)
-            .build();
-        Delays {
-            backoff,
-            max_delay: self.max_delay,
-        }
-    }
-}
-
-/// The delays of one series of reconnect attempts.
-#[derive(Debug)]
-pub(crate) struct Delays {
-    backoff: ExponentialBackoff,
-    max_delay: Duration,
-}
-
-impl Delays {
-    /// Returns the delay before the next attempt.
-    pub(crate) fn next_delay(&mut self) -> Duration {
-        // `next_backoff` returns `None` only after `max_elapsed_time`, which
-        // is unset here.
-        let delay = self.backoff.next_backoff().unwrap_or(self.max_delay);
-        // Jitter can push a delay past the maximum, so it is capped again.
-        delay.min(self.max_delay)
+    pub(crate) fn delays(&self) -> BackoffDelays {
+        BackoffDelays::new(
+            self.initial_delay,
+            self.max_delay,
+            self.multiplier,
+            self.jitter,
+        )
     }
 }
 

@@ -6,11 +6,12 @@ use std::sync::Arc;
 use tokio::sync::watch;
 use tokio::time::{Duration, Instant};
 
-use super::config::{Delays, ReconnectPolicy};
+use super::config::ReconnectPolicy;
 use super::connection::{open_authenticated, Socket};
 use super::driver::shutdown_requested;
 use super::{ConnectionState, DisconnectReason, Shared};
 use crate::error::APIError;
+use crate::transport::BackoffDelays;
 
 /// The client's response to a server close code.
 pub(super) enum CloseAction {
@@ -45,7 +46,7 @@ pub(super) fn close_action(code: u16) -> CloseAction {
 pub(super) struct Attempts {
     policy: ReconnectPolicy,
     attempted: u32,
-    delays: Delays,
+    delays: BackoffDelays,
 }
 
 impl Attempts {
