@@ -288,8 +288,13 @@ async fn send_is_written_during_incoming_flood() {
     let socket = client.websocket();
     let mut events = socket.events();
     socket.connect().await.expect("socket connects");
+    // The flood has reached the client once an event or a report of
+    // skipped events arrives, because a reader this slow may lag at once.
     let first = next_event(&mut events).await;
-    assert_eq!(first.event_type(), "flood");
+    assert!(
+        matches!(first.event_type(), "flood" | "lagged"),
+        "{first:?}"
+    );
 
     socket.send("note", json!({})).expect("message is queued");
     let arrived = tokio::time::timeout(Duration::from_secs(2), received_receiver.recv()).await;
