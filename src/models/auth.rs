@@ -117,7 +117,7 @@ pub struct User {
     pub created_at: Option<DateTime<Utc>>,
 }
 
-/// Answer of login and refresh.
+/// Response of login and refresh.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TokenResponse {
     /// Bearer token for API calls.

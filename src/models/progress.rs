@@ -104,7 +104,7 @@ impl AnalyticsQuery {
     }
 }
 
-/// Answer of the analytics dashboard.
+/// Response of the analytics dashboard.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AnalyticsDashboard {
     /// Metric family, as requested.
