@@ -23,6 +23,7 @@ mod config;
 mod connection;
 mod driver;
 mod event;
+mod frame;
 mod reconnect;
 mod state;
 mod writer;
