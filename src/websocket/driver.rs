@@ -294,6 +294,10 @@ impl Shared {
             Ok(event) => {
                 tracing::debug!(event_type = event.event_type(), "WebSocket event received");
                 self.call_handler(&event);
+                // TODO: the broadcast channel costs a clone and a wake-up per
+                // event and per stream, which keeps event throughput at 0.80 of
+                // a raw read loop (BENCHMARKS.md). A path for the common case
+                // of one stream and no handlers would close most of the gap.
                 // An error only means that no stream is listening.
                 let _ = self.events.send(event);
             }
