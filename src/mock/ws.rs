@@ -10,7 +10,6 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
@@ -22,9 +21,8 @@ use serde_json::{json, Value};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use super::error::ApiError;
-use super::handlers::bearer_token;
+use super::handlers::{bearer_token, user_for_token};
 use super::state::{lock, MockEvent, Shared};
-use super::tokens::TokenError;
 use crate::models::User;
 
 /// Frame sent by `MockServer::send_malformed_frame`.
@@ -231,22 +229,6 @@ pub(crate) async fn connect(
         };
         session.serve(socket, command_receiver, events)
     })
-}
-
-fn user_for_token(shared: &Shared, token: &str) -> Result<User, ApiError> {
-    let store = lock(&shared.store);
-    let user_id = store
-        .tokens
-        .validate_access(token, SystemTime::now())
-        .map_err(|error| match error {
-            TokenError::Expired => ApiError::unauthorized("Token has expired"),
-            TokenError::Invalid => ApiError::unauthorized("Could not validate credentials"),
-        })?;
-    store
-        .accounts
-        .get(user_id)
-        .map(|account| account.user.clone())
-        .ok_or_else(|| ApiError::unauthorized("Could not validate credentials"))
 }
 
 struct SocketSession {

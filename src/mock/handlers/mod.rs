@@ -85,6 +85,16 @@ pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 /// for any other token.
 pub(crate) fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<User, ApiError> {
     let token = bearer_token(headers).ok_or_else(|| ApiError::unauthorized("Not authenticated"))?;
+    user_for_token(shared, token)
+}
+
+/// Returns the user of a valid access token, for HTTP calls and sockets.
+///
+/// # Errors
+///
+/// Returns 401 `Token has expired` for an expired access token and `Could
+/// not validate credentials` for any other token.
+pub(crate) fn user_for_token(shared: &Shared, token: &str) -> Result<User, ApiError> {
     let store = lock(&shared.store);
     let user_id = store
         .tokens
