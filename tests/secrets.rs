@@ -2,9 +2,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use secrecy::{ExposeSecret, SecretString};
 use toolboxai::{
     APIError, AnalyticsQuery, Answer, Client, ContentRequest, LoginRequest, NewQuestion, NewQuiz,
@@ -15,27 +12,6 @@ use toolboxai::{
 const NEW_PASSWORD: &str = "Registered-Secret-Pass-91!";
 /// A wrong password for the failed login.
 const WRONG_PASSWORD: &str = "Wrong-Secret-Pass-37!";
-
-/// Log output collected in memory.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 /// Returns the access token and, when stored, the refresh token of a
 /// logged-in client.
@@ -104,15 +80,9 @@ async fn debug_output_still_names_fields() {
 /// refresh forced by expired tokens, progress and analytics, with every log
 /// level captured. Returns the log and every secret that was in use.
 async fn captured_quickstart() -> (String, Vec<String>) {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
+    let captured = common::CapturedLog::default();
     // The test runtime has one thread, so the mock's tasks log here too.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let _guard = captured.install();
 
     let (server, teacher) = common::start().await;
     let student = Client::builder()
