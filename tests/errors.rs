@@ -5,7 +5,16 @@ use toolboxai::{APIError, Client, ErrorCode, RetryPolicy};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-/// Starts wiremock answering `GET /api/quiz/quiz-1` with `response`, and
+/// Logs `client` in with a fixed token, as a saved login would.
+fn with_token(client: Client) -> Client {
+    client
+        .auth()
+        .restore_tokens(toolboxai::Tokens::new("token-1", None))
+        .unwrap();
+    client
+}
+
+/// Starts wiremock responding to `GET /api/quiz/quiz-1` with `response`, and
 /// returns the error of fetching that quiz while logged in, without retries.
 async fn error_for(response: ResponseTemplate) -> APIError {
     let server = MockServer::start().await;
@@ -19,11 +28,11 @@ async fn error_for(response: ResponseTemplate) -> APIError {
         .retry_policy(RetryPolicy::none())
         .build()
         .unwrap();
-    client
-        .auth()
-        .restore_tokens(toolboxai::Tokens::new("token-1", None))
-        .unwrap();
-    client.quizzes().get("quiz-1").await.unwrap_err()
+    with_token(client)
+        .quizzes()
+        .get("quiz-1")
+        .await
+        .unwrap_err()
 }
 
 fn kind(error: &APIError) -> &'static str {
@@ -204,11 +213,7 @@ async fn bearer_header_is_sent() {
         .expect(1)
         .mount(&server)
         .await;
-    let client = Client::new(&server.uri()).unwrap();
-    client
-        .auth()
-        .restore_tokens(toolboxai::Tokens::new("token-1", None))
-        .unwrap();
+    let client = with_token(Client::new(&server.uri()).unwrap());
     let error = client.progress().course("c1").await.unwrap_err();
     assert_eq!(error.status(), Some(404));
 }
@@ -235,11 +240,7 @@ async fn path_segments_are_percent_encoded() {
         .expect(1)
         .mount(&server)
         .await;
-    let client = Client::new(&server.uri()).unwrap();
-    client
-        .auth()
-        .restore_tokens(toolboxai::Tokens::new("token-1", None))
-        .unwrap();
+    let client = with_token(Client::new(&server.uri()).unwrap());
     let error = client.quizzes().get("a/b?c").await.unwrap_err();
     assert_eq!(error.status(), Some(404));
 }
@@ -258,10 +259,7 @@ async fn api_prefix_is_configurable() {
         .api_prefix("/api/v1")
         .build()
         .unwrap();
-    client
-        .auth()
-        .restore_tokens(toolboxai::Tokens::new("token-1", None))
-        .unwrap();
+    let client = with_token(client);
     let error = client.quizzes().get("quiz-1").await.unwrap_err();
     assert_eq!(error.status(), Some(404));
 }
