@@ -206,7 +206,7 @@ async fn print_progress(client: &Client, course_id: &str) -> toolboxai::Result<(
     Ok(())
 }
 
-/// The reference's three-question quiz: 1 + 1 + 2 = 4 points.
+/// Returns the reference's three-question quiz: 1 + 1 + 2 = 4 points.
 fn math_quiz() -> NewQuiz {
     let questions = vec![
         NewQuestion::new(QuestionType::MultipleChoice, "What is 15 + 27?", "42", 1)

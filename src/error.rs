@@ -12,7 +12,7 @@ pub type Result<T, E = APIError> = std::result::Result<T, E>;
 /// Error codes of the protocol, as the reference clients name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
-    /// The server could not be reached, or it did not answer in time.
+    /// The server could not be reached, or it did not respond in time.
     NetworkError,
     /// Credentials or token missing, invalid, expired or not allowed.
     AuthenticationError,
@@ -22,7 +22,7 @@ pub enum ErrorCode {
     NotFound,
     /// Too many requests.
     RateLimit,
-    /// The server failed or answered something this client cannot read.
+    /// The server failed or sent a response this client cannot read.
     ServerError,
 }
 
@@ -49,10 +49,10 @@ impl fmt::Display for ErrorCode {
 /// One entry of a FastAPI validation error (`{"detail": [...]}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldError {
-    /// Where the invalid value sits, such as `["body", "grade_level"]`.
+    /// Location of the invalid value, such as `["body", "grade_level"]`.
     #[serde(default)]
     pub loc: Vec<serde_json::Value>,
-    /// What is wrong with it.
+    /// Description of the problem.
     #[serde(default)]
     pub msg: String,
     /// Machine-readable kind, such as `value_error`.
@@ -76,14 +76,14 @@ impl FieldError {
 }
 
 /// What is known about a failed call: the request, the response and the
-/// server's explanation. It never holds a token or a password.
+/// server's explanation. It never contains a token or a password.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ErrorDetails {
     /// HTTP method of the request, when the error came from one.
     pub method: Option<String>,
     /// Path of the request, without the query string.
     pub path: Option<String>,
-    /// HTTP status, when the server answered.
+    /// HTTP status, when the server responded.
     pub status: Option<u16>,
     /// The server's message, or this client's description of the failure.
     pub message: String,
@@ -166,7 +166,7 @@ pub enum APIError {
     RateLimited {
         /// What failed.
         details: Box<ErrorDetails>,
-        /// How long the server asked the client to wait, when it said.
+        /// Wait the server requested in `Retry-After`, when it sent one.
         retry_after: Option<Duration>,
     },
     /// 5xx: the server failed.

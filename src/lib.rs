@@ -39,7 +39,7 @@
 //!
 //! # Limitations
 //!
-//! - The protocol has no logout call: [`AuthManager::logout`] forgets the
+//! - The protocol has no logout call: [`AuthManager::logout`] clears the
 //!   tokens locally and the server keeps them valid until they expire.
 //! - [`WebSocketClient::connect`] makes one attempt: reconnects with backoff
 //!   only follow a connection that was open. Messages written just before a

@@ -4,7 +4,7 @@ mod common;
 
 use toolboxai::{APIError, Answer, AnswerValue, NewQuestion, NewQuiz, QuestionType, Quiz};
 
-/// The reference's three-question math quiz, worth 4 points.
+/// Returns the reference's three-question math quiz, worth 4 points.
 fn math_quiz() -> NewQuiz {
     NewQuiz::new(
         "Math Basics Quiz",

@@ -16,7 +16,7 @@ use toolboxai::{
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-/// A policy with millisecond delays so that retry tests stay fast.
+/// Returns a policy with millisecond delays so that retry tests stay fast.
 fn fast_policy() -> RetryPolicy {
     RetryPolicy::default()
         .initial_delay(Duration::from_millis(1))

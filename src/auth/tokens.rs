@@ -1,4 +1,4 @@
-//! The token pair a client holds and the store that shares it.
+//! The tokens of a client and the store that shares them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -37,7 +37,7 @@ impl Tokens {
         }
     }
 
-    /// Builds tokens from a login or refresh answer. A refresh answer without
+    /// Builds tokens from a login or refresh response. A refresh response without
     /// a refresh token keeps `previous_refresh`.
     pub(crate) fn from_response(
         response: &TokenResponse,
@@ -98,7 +98,7 @@ impl TokenStore {
             .clone()
     }
 
-    /// Replaces the tokens. Fails only when the access token holds bytes
+    /// Replaces the tokens. Fails only when the access token contains bytes
     /// that are not allowed in an HTTP header.
     pub(crate) fn set(&self, tokens: Tokens) -> Result<Arc<Session>, crate::APIError> {
         let mut bearer =

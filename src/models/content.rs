@@ -21,7 +21,7 @@ string_enum! {
 }
 
 string_enum! {
-    /// How hard generated content or a quiz is.
+    /// Difficulty level of generated content or a quiz.
     pub enum Difficulty {
         /// Easy.
         Easy => "easy",
@@ -68,9 +68,9 @@ pub struct ContentRequest {
     pub subject: String,
     /// School grade, 1 to 12.
     pub grade_level: u8,
-    /// What to generate.
+    /// Kind of content to generate.
     pub content_type: ContentType,
-    /// What the learner should be able to do afterwards.
+    /// Objectives the learner should reach.
     #[serde(default)]
     pub learning_objectives: Vec<String>,
     /// Roblox environment for the lesson.
@@ -158,7 +158,7 @@ pub struct Content {
     pub subject: String,
     /// School grade, as requested.
     pub grade_level: u8,
-    /// What was generated.
+    /// Kind of content generated.
     pub content_type: ContentType,
     /// Difficulty.
     #[serde(default, skip_serializing_if = "Option::is_none")]

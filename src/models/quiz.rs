@@ -7,7 +7,7 @@ use super::content::Difficulty;
 use super::string_enum::string_enum;
 
 string_enum! {
-    /// How a question is answered.
+    /// The kind of a question, which sets the form of its answer.
     pub enum QuestionType {
         /// One of the options.
         MultipleChoice => "multiple_choice",
@@ -64,7 +64,7 @@ pub struct Media {
 pub struct NewQuestion {
     /// The question as shown to the learner.
     pub question_text: String,
-    /// How the question is answered.
+    /// Kind of question.
     pub question_type: QuestionType,
     /// Choices, for multiple choice and true/false.
     #[serde(default)]
@@ -73,7 +73,7 @@ pub struct NewQuestion {
     pub correct_answer: AnswerValue,
     /// Points for a correct answer.
     pub points: u32,
-    /// Why the answer is correct, shown after submission.
+    /// Explanation of the correct answer, shown after submission.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explanation: Option<String>,
     /// Attached media.
@@ -190,7 +190,7 @@ pub struct Question {
     pub id: String,
     /// The question as shown to the learner.
     pub question_text: String,
-    /// How the question is answered.
+    /// Kind of question.
     pub question_type: QuestionType,
     /// Choices.
     #[serde(default)]
@@ -201,7 +201,7 @@ pub struct Question {
     /// Points for a correct answer.
     #[serde(default)]
     pub points: u32,
-    /// Why the answer is correct, which students do not see.
+    /// Explanation of the correct answer, which students do not see.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explanation: Option<String>,
     /// Attached media.

@@ -1,10 +1,10 @@
 //! The one function through which every HTTP call goes.
 //!
-//! Managers describe a call as a [`Call`]; [`Transport::send`] joins the URL,
-//! attaches the bearer token and an idempotency key, sends the body
-//! serialized once, retries what may succeed on a second try, refreshes an
-//! expired token once, maps the status to an [`APIError`] and decodes the
-//! response, inside one tracing span per logical call.
+//! Managers describe a call as a [`Call`]. [`Transport::send`] joins the URL
+//! and attaches the bearer token and an idempotency key. It sends the body
+//! serialized once, retries what may succeed on a second try, and refreshes
+//! an expired token once. Then it maps the status to an [`APIError`] and
+//! decodes the response, all inside one tracing span per logical call.
 
 mod attempt;
 mod budget;

@@ -1,9 +1,9 @@
 //! Single-flight token refresh.
 //!
 //! All calls that failed with the same access token wait for one
-//! `POST /auth/refresh`. The outcome is keyed by the token's generation: a
-//! caller whose token was already replaced gets the new session at once, and
-//! a caller that waited while the refresh of its token failed gets that
+//! `POST /auth/refresh`, and the outcome is keyed by the token's generation.
+//! A caller whose token was already replaced gets the new session at once.
+//! A caller that waited while the refresh of its token failed gets that
 //! failure instead of a second refresh request.
 //!
 //! A rejected refresh token stays rejected, so that failure is returned to

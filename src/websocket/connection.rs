@@ -79,7 +79,7 @@ async fn refresh(shared: &Arc<Shared>) -> Result<()> {
     // NOTE: the transport reports every refresh failure as
     // `Authentication`. A failure of the refresh request itself keeps the
     // request's path in its details, and has no status when no response
-    // arrived, which tells it apart from a local failure such as a missing
+    // arrived, which distinguishes it from a local failure such as a missing
     // refresh token.
     let transient = match &error {
         APIError::Authentication(details) => {

@@ -54,9 +54,9 @@ type Handler = Arc<dyn Fn(ServerEvent) + Send + Sync>;
 ///
 /// Cheap to clone: clones share one connection. The connection closes when
 /// [`WebSocketClient::disconnect`] is called or the last clone is dropped. A
-/// handler registered with [`WebSocketClient::on`] that holds a clone keeps
-/// the connection open until `disconnect` is called. Each call of [`Client::websocket`] returns a client with a connection of
-/// its own.
+/// handler registered with [`WebSocketClient::on`] that owns a clone keeps
+/// the connection open until `disconnect` is called. Each call of
+/// [`Client::websocket`] returns a client with a connection of its own.
 #[derive(Clone)]
 pub struct WebSocketClient {
     handle: Arc<Handle>,
@@ -348,7 +348,7 @@ impl WebSocketClient {
     /// Handlers run on the connection's task, so a handler that blocks
     /// delays reading and heartbeats; hand slow work to a task of its own. A
     /// handler that panics is logged and the connection continues. A handler
-    /// that holds a clone of this client keeps the connection open after the
+    /// that owns a clone of this client keeps the connection open after the
     /// other clones are dropped, until [`WebSocketClient::disconnect`].
     pub fn on<F>(&self, event_type: &str, handler: F)
     where
