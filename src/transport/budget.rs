@@ -48,13 +48,26 @@ impl RetryBudget {
         let _ = self
             .available
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |available| {
-                (available < self.capacity).then_some(available + 1)
+                refilled(available, self.capacity)
             });
     }
 
     #[cfg(test)]
     fn available(&self) -> u32 {
         self.available.load(Ordering::Acquire)
+    }
+}
+
+/// Returns the count after adding one token, or `None` when the bucket is full.
+///
+/// A concurrent success can fill the bucket between the caller's first read
+/// and this update. The capacity can be `u32::MAX`, so the sum is formed only
+/// below the capacity.
+fn refilled(available: u32, capacity: u32) -> Option<u32> {
+    if available < capacity {
+        Some(available + 1)
+    } else {
+        None
     }
 }
 
@@ -77,5 +90,15 @@ mod tests {
             budget.record_success();
         }
         assert_eq!(budget.available(), 10);
+    }
+
+    #[test]
+    fn refill_of_full_max_bucket_refused() {
+        assert_eq!(refilled(u32::MAX, u32::MAX), None);
+    }
+
+    #[test]
+    fn refill_below_capacity_adds_one() {
+        assert_eq!(refilled(7, 10), Some(8));
     }
 }
