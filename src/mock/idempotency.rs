@@ -6,6 +6,10 @@
 //! without running the handler again. The same key with a different body gets
 //! 409. Error responses are not stored, so a repeat runs the handler again,
 //! for example after the client refreshed an expired token.
+//!
+//! Requests that share a caller and key are handled one at a time: a repeat
+//! that arrives while the first is still running waits for it, then replays
+//! its stored response.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -17,6 +21,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
+use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use super::error::ApiError;
 use super::handlers::bearer_token;
@@ -38,11 +43,13 @@ struct StoredResponse {
     body: Bytes,
 }
 
-/// Stored responses by caller and key, oldest first in `order`.
+/// Stored responses by caller and key, oldest first in `order`, and the
+/// gates of keys whose requests are being handled.
 #[derive(Debug, Default)]
 pub(crate) struct IdempotencyStore {
     entries: HashMap<Scope, StoredResponse>,
     order: VecDeque<Scope>,
+    gates: HashMap<Scope, Arc<AsyncMutex<()>>>,
 }
 
 enum Lookup {
@@ -62,6 +69,24 @@ impl IdempotencyStore {
         }
     }
 
+    /// Returns the gate of a key, creating it for the first request.
+    fn gate(&mut self, scope: &Scope) -> Arc<AsyncMutex<()>> {
+        Arc::clone(self.gates.entry(scope.clone()).or_default())
+    }
+
+    /// Removes the gate of a key once no request other than the caller's
+    /// owns or awaits it. Gates are cloned only under the store's lock, so
+    /// the count cannot grow while this runs.
+    fn release(&mut self, scope: &Scope, gate: &Arc<AsyncMutex<()>>) {
+        let only_caller_left = self
+            .gates
+            .get(scope)
+            .is_some_and(|stored| Arc::ptr_eq(stored, gate) && Arc::strong_count(gate) == 2);
+        if only_caller_left {
+            self.gates.remove(scope);
+        }
+    }
+
     fn insert(&mut self, scope: Scope, response: StoredResponse) {
         if self.entries.insert(scope.clone(), response).is_none() {
             self.order.push_back(scope);
@@ -71,6 +96,40 @@ impl IdempotencyStore {
                 self.entries.remove(&oldest);
             }
         }
+    }
+}
+
+/// A request's exclusive turn on its key's gate. Dropping it, also when the
+/// request is cancelled, lets the next request with the key run and removes
+/// an unused gate.
+struct KeyTurn {
+    shared: Arc<Shared>,
+    scope: Scope,
+    gate: Arc<AsyncMutex<()>>,
+    guard: Option<OwnedMutexGuard<()>>,
+}
+
+impl KeyTurn {
+    /// Waits until no other request with the same caller and key is running.
+    async fn take(shared: Arc<Shared>, scope: Scope) -> Self {
+        let gate = lock(&shared.store).idempotency.gate(&scope);
+        let mut turn = Self {
+            shared,
+            scope,
+            gate,
+            guard: None,
+        };
+        turn.guard = Some(Arc::clone(&turn.gate).lock_owned().await);
+        turn
+    }
+}
+
+impl Drop for KeyTurn {
+    fn drop(&mut self) {
+        self.guard = None;
+        lock(&self.shared.store)
+            .idempotency
+            .release(&self.scope, &self.gate);
     }
 }
 
@@ -114,14 +173,14 @@ pub(crate) async fn replay_idempotent(
     };
 
     let scope = (caller(&shared, request.headers()), key);
+    let turn = KeyTurn::take(Arc::clone(&shared), scope).await;
+    let scope = &turn.scope;
     let (parts, body) = request.into_parts();
     // The front middleware has already buffered the body, so this cannot
     // exceed its limit.
     let request_body = to_bytes(body, usize::MAX).await.unwrap_or_default();
 
-    let lookup = lock(&shared.store)
-        .idempotency
-        .lookup(&scope, &request_body);
+    let lookup = lock(&shared.store).idempotency.lookup(scope, &request_body);
     match lookup {
         Lookup::Replay(stored) => {
             tracing::debug!(key = %scope.1, "replaying stored idempotent response");
@@ -155,7 +214,9 @@ pub(crate) async fn replay_idempotent(
         content_type: parts.headers.get(header::CONTENT_TYPE).cloned(),
         body: body.clone(),
     };
-    lock(&shared.store).idempotency.insert(scope, stored);
+    lock(&shared.store)
+        .idempotency
+        .insert(scope.clone(), stored);
     Response::from_parts(parts, Body::from(body))
 }
 
@@ -175,7 +236,21 @@ fn replayed_response(stored: StoredResponse) -> Response {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
+    use futures_util::FutureExt;
+
     use super::*;
+    use crate::mock::state::Store;
+
+    fn shared() -> Arc<Shared> {
+        let lifetime = Duration::from_secs(60);
+        Arc::new(Shared::new(Store::new(lifetime, lifetime)))
+    }
+
+    fn gate_count(shared: &Shared) -> usize {
+        lock(&shared.store).idempotency.gates.len()
+    }
 
     fn stored(body: &'static str) -> StoredResponse {
         StoredResponse {
@@ -226,5 +301,41 @@ mod tests {
             Lookup::Replay(_)
         ));
         assert_eq!(store.entries.len(), MAX_KEYS);
+    }
+
+    #[tokio::test]
+    async fn second_turn_waits_for_first() {
+        let shared = shared();
+        let first = KeyTurn::take(Arc::clone(&shared), scope("k")).await;
+        let mut second = Box::pin(KeyTurn::take(Arc::clone(&shared), scope("k")));
+        assert!((&mut second).now_or_never().is_none());
+        drop(first);
+        assert!(second.now_or_never().is_some());
+    }
+
+    #[tokio::test]
+    async fn other_key_does_not_wait() {
+        let shared = shared();
+        let _first = KeyTurn::take(Arc::clone(&shared), scope("k")).await;
+        let other = KeyTurn::take(Arc::clone(&shared), scope("other")).now_or_never();
+        assert!(other.is_some());
+    }
+
+    #[tokio::test]
+    async fn last_turn_removes_gate() {
+        let shared = shared();
+        drop(KeyTurn::take(Arc::clone(&shared), scope("k")).await);
+        assert_eq!(gate_count(&shared), 0);
+    }
+
+    #[tokio::test]
+    async fn cancelled_waiter_leaves_no_gate() {
+        let shared = shared();
+        let first = KeyTurn::take(Arc::clone(&shared), scope("k")).await;
+        let mut waiter = Box::pin(KeyTurn::take(Arc::clone(&shared), scope("k")));
+        assert!((&mut waiter).now_or_never().is_none());
+        drop(waiter);
+        drop(first);
+        assert_eq!(gate_count(&shared), 0);
     }
 }

@@ -73,6 +73,29 @@ async fn idempotent_submit_replays_response() {
     assert_eq!(server.submission_count(&quiz_id), 1);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_same_key_submits_score_once() {
+    let server = MockServer::start().await.expect("mock starts");
+    let quiz_id = create_math_quiz(&server).await;
+    let student = access_token(&server, STUDENT).await;
+    let url = format!("{}/api/quiz/{quiz_id}/submit", server.url());
+    let http = Client::new();
+    let sends = (0..16).map(|_| {
+        http.post(&url)
+            .bearer_auth(&student)
+            .header("Idempotency-Key", "submit-concurrent")
+            .json(&perfect_answers())
+            .send()
+    });
+    for response in futures_util::future::join_all(sends).await {
+        assert_eq!(
+            response.expect("request reaches the mock").status(),
+            StatusCode::OK
+        );
+    }
+    assert_eq!(server.submission_count(&quiz_id), 1);
+}
+
 #[tokio::test]
 async fn idempotency_key_reuse_with_other_body_conflicts() {
     let server = MockServer::start().await.expect("mock starts");
