@@ -554,3 +554,117 @@ async fn rejected_refresh_token_is_not_retried() {
         assert!(matches!(error, APIError::Authentication(_)), "{error:?}");
     }
 }
+
+const REFRESH_PATH: &str = "/api/auth/refresh";
+
+/// Starts a server that accepts only the token `fresh`. Its first refresh
+/// responds after `delay` with `fresh` and the rotated `refresh-2`, and any
+/// later refresh gets 401, as the old refresh token is then used up.
+async fn rotating_refresh_server(delay: Duration) -> (MockServer, Client) {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::header("authorization", "Bearer fresh"))
+        .respond_with(ok())
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(status(401))
+        .mount(&server)
+        .await;
+    let rotated = ResponseTemplate::new(200)
+        .set_body_json(json!({
+            "access_token": "fresh",
+            "refresh_token": "refresh-2",
+            "token_type": "bearer"
+        }))
+        .set_delay(delay);
+    Mock::given(method("POST"))
+        .and(path(REFRESH_PATH))
+        .respond_with(rotated)
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(REFRESH_PATH))
+        .respond_with(status(401))
+        .mount(&server)
+        .await;
+    let client = Client::builder()
+        .base_url(server.uri())
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    client
+        .auth()
+        .restore_tokens(Tokens::new("expired", Some("refresh-1".into())))
+        .unwrap();
+    (server, client)
+}
+
+async fn refresh_requests(server: &MockServer) -> usize {
+    let requests = server.received_requests().await.unwrap();
+    requests
+        .iter()
+        .filter(|request| request.url.path() == REFRESH_PATH)
+        .count()
+}
+
+/// Returns once the server has received a refresh request.
+async fn refresh_arrived(server: &MockServer) {
+    while refresh_requests(server).await == 0 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+#[tokio::test]
+async fn cancelled_caller_keeps_refreshed_tokens() {
+    let (server, client) = rotating_refresh_server(Duration::from_millis(200)).await;
+    let quizzes = client.quizzes();
+    tokio::select! {
+        result = quizzes.get("quiz-1") => panic!("finished before the refresh: {result:?}"),
+        () = refresh_arrived(&server) => {}
+    }
+
+    let after = client.quizzes().get("quiz-1").await;
+
+    assert!(after.is_ok(), "{after:?}");
+    assert_eq!(refresh_requests(&server).await, 1);
+}
+
+#[tokio::test]
+async fn logout_during_refresh_stays_logged_out() {
+    let (server, client) = rotating_refresh_server(Duration::from_millis(200)).await;
+    let call = tokio::spawn({
+        let client = client.clone();
+        async move { client.quizzes().get("quiz-1").await }
+    });
+    refresh_arrived(&server).await;
+
+    client.auth().logout();
+    let result = call.await.unwrap();
+
+    assert!(
+        matches!(result, Err(APIError::Authentication(_))),
+        "{result:?}"
+    );
+    assert!(!client.auth().is_logged_in());
+}
+
+#[tokio::test]
+async fn login_during_refresh_is_kept() {
+    let (server, client) = rotating_refresh_server(Duration::from_millis(200)).await;
+    let call = tokio::spawn({
+        let client = client.clone();
+        async move { client.quizzes().get("quiz-1").await }
+    });
+    refresh_arrived(&server).await;
+
+    client
+        .auth()
+        .restore_tokens(Tokens::new("other", Some("refresh-other".into())))
+        .unwrap();
+    let _ = call.await.unwrap();
+
+    let stored = client.auth().tokens().unwrap();
+    assert_eq!(stored.access_token.expose_secret(), "other");
+}

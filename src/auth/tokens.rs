@@ -101,6 +101,30 @@ impl TokenStore {
     /// Replaces the tokens. Fails only when the access token contains bytes
     /// that are not allowed in an HTTP header.
     pub(crate) fn set(&self, tokens: Tokens) -> Result<Arc<Session>, crate::APIError> {
+        let stored = self.store_if(tokens, |_| true)?;
+        Ok(stored.expect("an unconditional store always stores"))
+    }
+
+    /// Replaces the tokens of session `generation` only. Returns `None`, and
+    /// stores nothing, when a login, restore, refresh or logout has replaced
+    /// or cleared that session in the meantime.
+    pub(crate) fn replace(
+        &self,
+        generation: u64,
+        tokens: Tokens,
+    ) -> Result<Option<Arc<Session>>, crate::APIError> {
+        self.store_if(tokens, |current| {
+            current.is_some_and(|session| session.generation == generation)
+        })
+    }
+
+    /// Stores the tokens as a new session when `accept` approves the
+    /// current one, checked under the same write lock as the store.
+    fn store_if(
+        &self,
+        tokens: Tokens,
+        accept: impl FnOnce(Option<&Session>) -> bool,
+    ) -> Result<Option<Arc<Session>>, crate::APIError> {
         let mut bearer =
             HeaderValue::from_str(&format!("Bearer {}", tokens.access_token.expose_secret()))
                 .map_err(|_| {
@@ -113,6 +137,9 @@ impl TokenStore {
             .current
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !accept(current.as_deref()) {
+            return Ok(None);
+        }
         let generation = self.generations.fetch_add(1, Ordering::Relaxed) + 1;
         let half_lifetime = tokens.remaining_lifetime().map(|lifetime| lifetime / 2);
         let session = Arc::new(Session {
@@ -122,7 +149,7 @@ impl TokenStore {
             generation,
         });
         *current = Some(Arc::clone(&session));
-        Ok(session)
+        Ok(Some(session))
     }
 
     /// Forgets the tokens.

@@ -49,7 +49,7 @@ pub struct Client {
 
 #[derive(Debug)]
 pub(crate) struct ClientInner {
-    pub(crate) transport: Transport,
+    pub(crate) transport: Arc<Transport>,
     pub(crate) ws_url: Url,
     content_timeout: Duration,
     websocket: WebSocketConfig,

@@ -13,7 +13,7 @@ mod refresh;
 mod response;
 mod retry;
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -68,6 +68,8 @@ pub(crate) struct Transport {
     config: TransportConfig,
     refresh: RefreshGate,
     budget: RetryBudget,
+    /// This transport, for token refreshes that run in a task of their own.
+    this: Weak<Transport>,
 }
 
 /// A response with its status, headers and whole body.
@@ -79,15 +81,16 @@ impl Transport {
         api_base: Url,
         tokens: Arc<TokenStore>,
         config: TransportConfig,
-    ) -> Self {
-        Self {
+    ) -> Arc<Self> {
+        Arc::new_cyclic(|this| Self {
             http,
             api_base,
             tokens,
             budget: RetryBudget::new(config.retry_budget),
             config,
             refresh: RefreshGate::default(),
-        }
+            this: Weak::clone(this),
+        })
     }
 
     /// Sends a call and decodes its JSON response into `T`.

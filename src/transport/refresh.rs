@@ -11,16 +11,31 @@
 //! network, a timeout, a 5xx) is returned only to the calls that were waiting
 //! for it, and the next call tries again, so a long-running client recovers
 //! once the server is reachable.
+//!
+//! The refresh runs in a task of its own. A server that rotates refresh
+//! tokens accepts each one once, so a refresh abandoned after the server
+//! responded would lose the only valid refresh token. Cancelling a caller
+//! therefore only stops its wait. The new tokens are stored only while the
+//! refreshed session is still the current one, so a logout or a new login
+//! during the refresh is not undone.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use tokio::sync::Mutex;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use super::{Call, Transport};
 use crate::auth::{Session, Tokens};
 use crate::error::{APIError, ErrorDetails, Result};
 use crate::models::{RefreshRequest, TokenResponse};
+
+/// The future of [`Transport::refresh_session`], boxed because `send` calls
+/// it and it calls `send`, and marked `Send` because the compiler cannot
+/// infer that through the cycle.
+pub(crate) type RefreshFuture<'a> = Pin<Box<dyn Future<Output = Result<Arc<Session>>> + Send + 'a>>;
 
 #[derive(Debug, Default)]
 pub(crate) struct RefreshGate {
@@ -52,12 +67,30 @@ impl Transport {
     ///
     /// With `force`, a failure recorded for `generation` is ignored and the
     /// refresh is attempted again (an explicit refresh by the caller).
-    pub(crate) async fn refresh_session(
+    pub(crate) fn refresh_session(&self, generation: u64, force: bool) -> RefreshFuture<'_> {
+        let waiting_since = Instant::now();
+        let this = self.this.upgrade();
+        Box::pin(async move {
+            let this = this.ok_or_else(|| {
+                APIError::authentication("the client was dropped during a token refresh")
+            })?;
+            let turn = async move { this.refresh_in_turn(generation, force, waiting_since).await };
+            tokio::spawn(turn.instrument(tracing::Span::current()))
+                .await
+                .map_err(|error| {
+                    APIError::authentication(format!("token refresh task failed: {error}"))
+                })?
+        })
+    }
+
+    /// Waits for the refresh gate, then refreshes session `generation`
+    /// unless that has already succeeded or failed for this caller.
+    async fn refresh_in_turn(
         &self,
         generation: u64,
         force: bool,
+        waiting_since: Instant,
     ) -> Result<Arc<Session>> {
-        let waiting_since = Instant::now();
         let mut last_failure = self.refresh.last_failure.lock().await;
         let current = self.tokens.session().ok_or_else(|| {
             APIError::authentication("logged out while waiting for a token refresh")
@@ -102,10 +135,19 @@ impl Transport {
         };
         let mut call = Call::post(&["auth", "refresh"], &request)?;
         call.auth = super::Auth::Refresh;
-        // Boxed because `send` may itself call this function.
-        let response: TokenResponse = Box::pin(self.send(call)).await?;
+        let response: TokenResponse = self.send(call).await?;
         let tokens = Tokens::from_response(&response, Some(refresh_token));
-        self.tokens.set(tokens).map_err(server_sent_bad_token)
+        let replaced = self
+            .tokens
+            .replace(current.generation, tokens)
+            .map_err(server_sent_bad_token)?;
+        if let Some(session) = replaced {
+            return Ok(session);
+        }
+        tracing::info!("session changed during the token refresh, discarding the new tokens");
+        self.tokens.session().ok_or_else(|| {
+            APIError::authentication("logged out while the access token was being refreshed")
+        })
     }
 }
 
