@@ -182,6 +182,17 @@ async fn subscribe_acknowledged() {
 }
 
 #[tokio::test]
+async fn largest_settings_keep_socket_working() {
+    let config = fast_config()
+        .heartbeat_interval(Duration::MAX)
+        .heartbeat_timeout(Duration::MAX)
+        .event_capacity(usize::MAX)
+        .outgoing_queue_capacity(usize::MAX);
+    let (_server, _client, socket, mut events) = connected_student(config).await;
+    subscribe_and_wait(&socket, &mut events, "course_updates").await;
+}
+
+#[tokio::test]
 async fn single_channel_subscribe_acknowledged() {
     let (_server, _client, socket, mut events) = connected_student(fast_config()).await;
     socket

@@ -201,8 +201,17 @@ impl ClientBuilder {
     /// # Errors
     ///
     /// [`APIError::Configuration`] when a URL is not absolute, has the wrong
-    /// scheme, or the HTTP client cannot be created.
+    /// scheme, the WebSocket heartbeat timeout is zero, or the HTTP client
+    /// cannot be created.
     pub fn build(self) -> Result<Client> {
+        if self.websocket.heartbeat_timeout.is_zero() {
+            return Err(APIError::Configuration(
+                "WebSocket heartbeat timeout is zero, so every connection would be \
+                 dropped at its first ping: pass a positive duration such as 10 s to \
+                 WebSocketConfig::heartbeat_timeout"
+                    .into(),
+            ));
+        }
         let base_url = parse_url("base URL", &self.base_url, &["http", "https"])?;
         let ws_url = parse_url("WebSocket URL", &self.ws_url, &["ws", "wss"])?;
         if !self.allow_insecure_http {
@@ -319,6 +328,16 @@ fn join_prefix(mut url: Url, prefix: &str) -> Result<Url> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn zero_heartbeat_timeout_is_rejected() {
+        let config = WebSocketConfig::default().heartbeat_timeout(Duration::ZERO);
+        let built = ClientBuilder::default().websocket_config(config).build();
+        assert!(
+            matches!(built, Err(APIError::Configuration(_))),
+            "{built:?}"
+        );
+    }
 
     #[test]
     fn join_prefix_cases() {

@@ -4,6 +4,19 @@ use std::time::Duration;
 
 use crate::transport::BackoffDelays;
 
+/// Maximum heartbeat interval or timeout. Timers further out would overflow
+/// the clock's `Instant`, and a year between pings in effect turns the
+/// heartbeat off.
+const MAX_HEARTBEAT: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
+/// Maximum event buffer capacity. The buffer's slots are allocated up front, about
+/// 100 bytes each (an estimate from the size of `ServerEvent`), so this one
+/// takes about 100 MiB before any event arrives.
+const MAX_EVENT_CAPACITY: usize = 1 << 20;
+
+/// Maximum outgoing queue capacity: the maximum permits of a `tokio` semaphore.
+const MAX_OUTGOING_QUEUE: usize = tokio::sync::Semaphore::MAX_PERMITS;
+
 /// Settings of a [`WebSocketClient`](super::WebSocketClient), set with
 /// [`ClientBuilder::websocket_config`](crate::ClientBuilder::websocket_config).
 ///
@@ -45,18 +58,22 @@ impl Default for WebSocketConfig {
 impl WebSocketConfig {
     /// Sets how often a ping is sent, whatever other traffic flows.
     ///
-    /// Default is 20 seconds.
+    /// Default is 20 seconds. Zero is raised to 1 ms, and values above one
+    /// year are lowered to one year.
     pub fn heartbeat_interval(mut self, interval: Duration) -> Self {
-        self.heartbeat_interval = interval.max(Duration::from_millis(1));
+        self.heartbeat_interval = interval.clamp(Duration::from_millis(1), MAX_HEARTBEAT);
         self
     }
 
     /// Sets how long after a ping the connection may stay without any
-    /// incoming frame before it counts as dead and is reconnected.
+    /// incoming frame before it counts as dead and is reconnected. The same
+    /// limit applies to a write that makes no progress.
     ///
-    /// Default is 10 seconds.
+    /// Default is 10 seconds. Values above one year are lowered to one year.
+    /// [`ClientBuilder::build`](crate::ClientBuilder::build) rejects zero,
+    /// which would end every connection at its first ping.
     pub fn heartbeat_timeout(mut self, timeout: Duration) -> Self {
-        self.heartbeat_timeout = timeout;
+        self.heartbeat_timeout = timeout.min(MAX_HEARTBEAT);
         self
     }
 
@@ -82,9 +99,10 @@ impl WebSocketConfig {
     /// messages queued while the connection is being reopened. A message
     /// beyond this is rejected with [`APIError::WebSocket`](crate::APIError::WebSocket).
     ///
-    /// Default is 256. Zero is raised to 1.
+    /// Default is 256. Zero is raised to 1, and values above
+    /// `tokio::sync::Semaphore::MAX_PERMITS` are lowered to it.
     pub fn outgoing_queue_capacity(mut self, capacity: usize) -> Self {
-        self.outgoing_queue_capacity = capacity.max(1);
+        self.outgoing_queue_capacity = capacity.clamp(1, MAX_OUTGOING_QUEUE);
         self
     }
 
@@ -103,9 +121,15 @@ impl WebSocketConfig {
     /// bytes need a few hundred KiB. Lower either setting when the worst
     /// case matters.
     ///
-    /// Default is 1024. Zero is raised to 1.
+    /// The buffer's slots are allocated when
+    /// [`Client::websocket`](crate::Client::websocket) is called, whether or
+    /// not events arrive: about 100 bytes each, with the count rounded up to
+    /// a power of two.
+    ///
+    /// Default is 1024. Zero is raised to 1, and values above 1 048 576 are
+    /// lowered to it.
     pub fn event_capacity(mut self, capacity: usize) -> Self {
-        self.event_capacity = capacity.max(1);
+        self.event_capacity = capacity.clamp(1, MAX_EVENT_CAPACITY);
         self
     }
 
@@ -279,5 +303,18 @@ mod tests {
             assert!(delay >= Duration::from_millis(250), "{delay:?}");
             assert!(delay <= Duration::from_millis(750), "{delay:?}");
         }
+    }
+
+    #[test]
+    fn extreme_settings_are_clamped() {
+        let config = WebSocketConfig::default()
+            .heartbeat_interval(Duration::MAX)
+            .heartbeat_timeout(Duration::MAX)
+            .event_capacity(usize::MAX)
+            .outgoing_queue_capacity(usize::MAX);
+        assert_eq!(config.heartbeat_interval, MAX_HEARTBEAT);
+        assert_eq!(config.heartbeat_timeout, MAX_HEARTBEAT);
+        assert_eq!(config.event_capacity, MAX_EVENT_CAPACITY);
+        assert_eq!(config.outgoing_queue_capacity, MAX_OUTGOING_QUEUE);
     }
 }
