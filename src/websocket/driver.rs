@@ -44,6 +44,7 @@ pub(super) async fn run(
     mut outgoing: mpsc::Receiver<String>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let unexpected_end = UnexpectedEnd::arm(Arc::clone(&shared));
     let mut pending = None;
     let mut attempts = Attempts::new(&shared.config.reconnect);
     let reason = loop {
@@ -97,10 +98,47 @@ pub(super) async fn run(
             "WebSocket run ended with a message unwritten"
         );
     }
+    unexpected_end.disarm();
+    publish_end(&shared, reason);
+}
+
+/// Reports the end of a run: the state becomes `Disconnected` and the event
+/// streams of the run end.
+fn publish_end(shared: &Shared, reason: DisconnectReason) {
     shared
         .state
         .send_replace(ConnectionState::Disconnected { reason });
     shared.runs_ended.send_modify(|ended| *ended += 1);
+}
+
+/// Guard that reports the end of a run whose task stopped before its normal
+/// end, by a panic or by the runtime shutting down, so that the client does
+/// not stay `Connected` with event streams that never end.
+struct UnexpectedEnd {
+    shared: Option<Arc<Shared>>,
+}
+
+impl UnexpectedEnd {
+    fn arm(shared: Arc<Shared>) -> Self {
+        Self {
+            shared: Some(shared),
+        }
+    }
+
+    fn disarm(mut self) {
+        self.shared = None;
+    }
+}
+
+impl Drop for UnexpectedEnd {
+    fn drop(&mut self) {
+        let Some(shared) = self.shared.take() else {
+            return;
+        };
+        let error = websocket_error("WebSocket connection task stopped unexpectedly".to_owned());
+        tracing::error!(%error, "WebSocket run ended");
+        publish_end(&shared, DisconnectReason::Failed(error));
+    }
 }
 
 /// Frames handled in one pass after the first, when already buffered.
@@ -308,5 +346,44 @@ impl Shared {
     fn count_malformed(&self, error: &str) {
         let count = self.malformed_frames.fetch_add(1, Ordering::Relaxed) + 1;
         tracing::warn!(%error, malformed_frames = count, "ignoring a WebSocket frame that is not an event");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Client;
+
+    fn shared() -> Arc<Shared> {
+        let client = Client::new("http://127.0.0.1:9").unwrap();
+        Arc::clone(client.websocket().shared())
+    }
+
+    #[test]
+    fn dropped_run_reports_failure() {
+        let shared = shared();
+        drop(UnexpectedEnd::arm(Arc::clone(&shared)));
+        let state = shared.state.borrow().clone();
+        let failed = matches!(
+            state,
+            ConnectionState::Disconnected {
+                reason: DisconnectReason::Failed(_)
+            }
+        );
+        assert!(failed, "{state:?}");
+    }
+
+    #[test]
+    fn dropped_run_ends_event_streams() {
+        let shared = shared();
+        drop(UnexpectedEnd::arm(Arc::clone(&shared)));
+        assert_eq!(*shared.runs_ended.borrow(), 1);
+    }
+
+    #[test]
+    fn disarmed_run_end_reports_nothing() {
+        let shared = shared();
+        UnexpectedEnd::arm(Arc::clone(&shared)).disarm();
+        assert_eq!(*shared.runs_ended.borrow(), 0);
     }
 }
