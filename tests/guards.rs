@@ -119,3 +119,38 @@ async fn redirect_loop_fails_without_retry() {
     let requests = server.received_requests().await.unwrap().len();
     assert!(requests <= 6, "{requests} requests for one call");
 }
+
+#[tokio::test]
+async fn overstated_length_is_not_reserved() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        let mut request = [0_u8; 4096];
+        let _ = stream.read(&mut request).await;
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                    content-length: 4611686018427387904\r\n\r\n";
+        stream.write_all(head.as_bytes()).await.unwrap();
+        stream.write_all(b"{\"id\":").await.unwrap();
+        stream.flush().await.unwrap();
+        // A pause so that the client reads the body in two chunks.
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        stream.write_all(b"\"quiz-1\"").await.unwrap();
+    });
+    let client = Client::builder()
+        .base_url(format!("http://{address}"))
+        .retry_policy(RetryPolicy::none())
+        .max_response_bytes(usize::MAX)
+        .build()
+        .unwrap();
+    client
+        .auth()
+        .restore_tokens(Tokens::new("token-1", None))
+        .unwrap();
+
+    let error = client.quizzes().get("quiz-1").await.unwrap_err();
+
+    assert!(matches!(error, APIError::Network { .. }), "{error:?}");
+}

@@ -76,6 +76,9 @@ impl AttemptError {
     }
 }
 
+/// Maximum buffer reserved for a body before its bytes arrive.
+const MAX_INITIAL_RESERVE: usize = 1024 * 1024;
+
 /// Reads a whole body, failing as soon as it exceeds `limit` bytes, so that a
 /// hostile server cannot make the client buffer an unbounded response.
 pub(super) async fn read_body(
@@ -98,7 +101,12 @@ pub(super) async fn read_body(
     let Some(second) = response.chunk().await? else {
         return Ok(first);
     };
-    let mut body = BytesMut::with_capacity((declared as usize).max(first.len() + second.len()));
+    // The declared length sizes the buffer only up to a bound, because a
+    // server can declare far more than it sends.
+    let reserved = usize::try_from(declared)
+        .unwrap_or(usize::MAX)
+        .min(MAX_INITIAL_RESERVE);
+    let mut body = BytesMut::with_capacity(reserved.max(first.len() + second.len()));
     body.extend_from_slice(&first);
     let mut next = Some(second);
     while let Some(chunk) = next {
