@@ -53,6 +53,11 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
     }
+    // Delta seconds too large for a u64 still request a wait, which is read
+    // as the maximum duration.
+    if !value.is_empty() && value.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Some(Duration::MAX);
+    }
     let date = httpdate::parse_http_date(value).ok()?;
     Some(
         date.duration_since(SystemTime::now())
@@ -146,6 +151,12 @@ mod tests {
         let date = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
         let delay = retry_after(&headers_with_retry_after(&date)).unwrap();
         assert!(delay > Duration::from_secs(25), "{delay:?}");
+    }
+
+    #[test]
+    fn retry_after_beyond_u64_is_max() {
+        let headers = headers_with_retry_after("18446744073709551616");
+        assert_eq!(retry_after(&headers), Some(Duration::MAX));
     }
 
     #[test]
