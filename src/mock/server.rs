@@ -17,6 +17,9 @@ use super::state::{lock, Shared, Store};
 use super::ws::{envelope, SocketHub, MALFORMED_FRAME};
 use crate::models::Quiz;
 
+/// Maximum token lifetime: 100 years.
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(100 * 365 * 24 * 60 * 60);
+
 const DEFAULT_ACCESS_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 60);
 const DEFAULT_REFRESH_TOKEN_LIFETIME: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 /// How long `shutdown` waits for open WebSockets to send their close frame.
@@ -116,9 +119,10 @@ impl MockServer {
         lock(&self.shared.store).tokens.expire_access_tokens();
     }
 
-    /// Sets the lifetime of access tokens issued from now on.
+    /// Sets the lifetime of access tokens issued from now on. Values above
+    /// 100 years are lowered to 100 years.
     pub fn set_access_token_lifetime(&self, lifetime: Duration) {
-        lock(&self.shared.store).access_token_lifetime = lifetime;
+        lock(&self.shared.store).access_token_lifetime = lifetime.min(MAX_TOKEN_LIFETIME);
     }
 
     /// Returns the number of quizzes stored.
@@ -328,15 +332,18 @@ impl MockServerBuilder {
         self
     }
 
-    /// Sets the lifetime of access tokens. Default is 30 minutes.
+    /// Sets the lifetime of access tokens. Default is 30 minutes. Values
+    /// above 100 years are lowered to 100 years, so that the expiry stays a
+    /// date the clock can represent.
     pub fn access_token_lifetime(mut self, lifetime: Duration) -> Self {
-        self.access_token_lifetime = lifetime;
+        self.access_token_lifetime = lifetime.min(MAX_TOKEN_LIFETIME);
         self
     }
 
-    /// Sets the lifetime of refresh tokens. Default is 30 days.
+    /// Sets the lifetime of refresh tokens. Default is 30 days. Values above
+    /// 100 years are lowered to 100 years.
     pub fn refresh_token_lifetime(mut self, lifetime: Duration) -> Self {
-        self.refresh_token_lifetime = lifetime;
+        self.refresh_token_lifetime = lifetime.min(MAX_TOKEN_LIFETIME);
         self
     }
 

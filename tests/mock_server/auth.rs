@@ -150,3 +150,24 @@ async fn short_token_lifetime_expires() {
     let response = get(&server, "/api/progress/course/course-123", &student).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn max_token_lifetime_is_valid() {
+    let server = MockServer::builder()
+        .access_token_lifetime(Duration::MAX)
+        .start()
+        .await
+        .expect("mock starts");
+    let student = access_token(&server, STUDENT).await;
+    let response = get(&server, "/api/progress/course/course-123", &student).await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn max_lifetime_set_later_is_valid() {
+    let server = MockServer::start().await.expect("mock starts");
+    server.set_access_token_lifetime(Duration::MAX);
+    let student = access_token(&server, STUDENT).await;
+    let response = get(&server, "/api/progress/course/course-123", &student).await;
+    assert_eq!(response.status(), StatusCode::OK);
+}
