@@ -98,7 +98,7 @@ pub(super) async fn reconnect(
                 last_error,
             });
         }
-        attempts.attempted += 1;
+        attempts.attempted = attempts.attempted.saturating_add(1);
         let attempt = attempts.attempted;
         shared
             .state
