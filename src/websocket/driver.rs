@@ -135,8 +135,16 @@ impl Drop for UnexpectedEnd {
         let Some(shared) = self.shared.take() else {
             return;
         };
-        let error = websocket_error("WebSocket connection task stopped unexpectedly".to_owned());
-        tracing::error!(%error, "WebSocket run ended");
+        let error = if std::thread::panicking() {
+            let error = websocket_error("WebSocket connection task panicked".to_owned());
+            tracing::error!(%error, "WebSocket run ended");
+            error
+        } else {
+            // The runtime dropped the task, which is expected while it shuts down.
+            let error = websocket_error("WebSocket connection task was stopped".to_owned());
+            tracing::debug!(%error, "WebSocket run ended");
+            error
+        };
         publish_end(&shared, DisconnectReason::Failed(error));
     }
 }
@@ -385,5 +393,19 @@ mod tests {
         let shared = shared();
         UnexpectedEnd::arm(Arc::clone(&shared)).disarm();
         assert_eq!(*shared.runs_ended.borrow(), 0);
+    }
+
+    #[test]
+    fn panicked_run_names_the_panic() {
+        let shared = shared();
+        let run_shared = Arc::clone(&shared);
+        let joined = std::thread::spawn(move || {
+            let _end = UnexpectedEnd::arm(run_shared);
+            panic!("connection task failure for this test");
+        })
+        .join();
+        assert!(joined.is_err());
+        let state = format!("{:?}", *shared.state.borrow());
+        assert!(state.contains("panicked"), "{state}");
     }
 }
