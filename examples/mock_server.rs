@@ -10,6 +10,7 @@
 //! teacher@example.com / TeacherPass123!, test@example.com / TestPass123!.
 //! Demo course: course-123. Stop with Ctrl-C.
 
+use std::io::IsTerminal;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::process::ExitCode;
 
@@ -23,7 +24,10 @@ const USAGE: &str = "usage: mock_server [--http-port PORT] [--ws-port PORT]
 async fn main() -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stdout().is_terminal())
+        .init();
 
     let (http_port, ws_port) = match parse_ports(std::env::args().skip(1)) {
         Ok(ports) => ports,
@@ -45,8 +49,9 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    println!("HTTP API   {}/api", server.url());
-    println!("WebSocket  {}", server.ws_url());
+    println!("Base URL   {}  (TOOLBOXAI_BASE_URL)", server.url());
+    println!("API        {}/api", server.url());
+    println!("WebSocket  {}  (TOOLBOXAI_WS_URL)", server.ws_url());
     println!("Press Ctrl-C to stop.");
     if let Err(error) = tokio::signal::ctrl_c().await {
         eprintln!("could not wait for Ctrl-C: {error}");

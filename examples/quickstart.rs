@@ -98,6 +98,7 @@ async fn run() -> toolboxai::Result<()> {
     println!("\nQuiz");
     println!("  id       {}", quiz.id);
     println!("  title    {}", quiz.title);
+    println!("  questions {}", quiz.questions.len());
     println!("  points   {} total", quiz.total_points);
 
     // The student logs in and opens the WebSocket before submitting, so the

@@ -172,7 +172,8 @@ pub enum APIError {
     /// 5xx: the server failed.
     #[error("server error: {0}")]
     Server(Box<ErrorDetails>),
-    /// Another unsuccessful status, such as 405 or 408.
+    /// Another unsuccessful status, such as 405, or a 408 that was still
+    /// returned after the retries were used up.
     #[error("unexpected status: {0}")]
     UnexpectedStatus(Box<ErrorDetails>),
     /// A successful status whose body is not what the protocol defines.

@@ -32,6 +32,9 @@
 //! - [`WebSocketClient`] from [`Client::websocket`]: real-time events,
 //!   subscriptions, heartbeat and reconnect.
 //!
+//! Paths in the method docs, such as `POST /quiz/create`, are relative to
+//! the API prefix, `/api` unless [`ClientBuilder::api_prefix`] sets another.
+//!
 //! # Testing
 //!
 //! The feature `mock-server` adds [`mock::MockServer`](crate::mock), an
@@ -49,8 +52,8 @@
 //!   a server that ignores it may act twice on a retried write. Turn retries
 //!   off for such a server with [`RetryPolicy::none`].
 //! - Response bodies above [`ClientBuilder::max_response_bytes`] and socket
-//!   messages above [`websocket::WebSocketConfig::max_message_bytes`] (both
-//!   16 MiB by default) are rejected, not read.
+//!   messages above [`websocket::WebSocketConfig::max_message_bytes`] (16 MiB
+//!   and 1 MiB by default) are rejected, not read.
 //!
 //! # Errors of every call
 //!
@@ -76,7 +79,7 @@
 //! ```toml
 //! [dev-dependencies]
 //! toolboxai = { version = "0.1", features = ["mock-server"] }
-//! tokio = { version = "1", features = ["macros", "rt"] }
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
 //! ```
 //!
 //! A test starts a [`MockServer`](crate::mock::MockServer) on a free local
@@ -165,3 +168,9 @@ pub use websocket::{
     ConnectionState, DisconnectReason, EventStream, ReconnectPolicy, ServerEvent, WebSocketClient,
     WebSocketConfig,
 };
+
+/// The README's Rust examples, compiled as doc tests so that they keep
+/// matching the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

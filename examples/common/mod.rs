@@ -1,18 +1,21 @@
 //! Set-up shared by the examples: logging and the server to talk to.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use toolboxai::mock::MockServer;
 use toolboxai::{Client, RegisterRequest, Role};
 
 /// Installs a log subscriber that follows `RUST_LOG` (default `warn`), so
-/// `RUST_LOG=toolboxai=debug` shows every request and retry.
+/// `RUST_LOG=toolboxai=debug` shows every request and retry. Colours are
+/// used only when standard error is a terminal.
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 }
 

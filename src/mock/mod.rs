@@ -55,9 +55,10 @@
 //!   sockets subscribed to `course_updates` or `course:<course_id>`.
 //!   `MockServer::drop_sockets`, `close_sockets`, `set_socket_silent` and
 //!   `send_malformed_frame` inject socket faults.
-//! - Scoring and experience points follow the rules in the `scoring` module:
-//!   a pass needs 70 %, and XP is 10 per point, plus 20 for a pass, plus 50
-//!   for a perfect score.
+//! - Scoring: `multiple_choice` and `true_false` answers must match exactly,
+//!   `short_answer` and `fill_blank` answers match after trimming and without
+//!   regard to case. A pass needs 70 %, and XP is 10 per point, plus 20 for a
+//!   pass, plus 50 for a perfect score.
 
 mod error;
 mod fault;

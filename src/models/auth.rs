@@ -38,7 +38,7 @@ fn serialize_optional_secret<S: Serializer>(
     }
 }
 
-/// Body of `POST /api/auth/register`.
+/// Body of `POST /auth/register`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RegisterRequest {
     /// Email address, which is also the login name.
@@ -79,7 +79,7 @@ impl RegisterRequest {
     }
 }
 
-/// Body of `POST /api/auth/login`.
+/// Body of `POST /auth/login`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LoginRequest {
     /// Email address of the account.
@@ -89,7 +89,7 @@ pub struct LoginRequest {
     pub password: SecretString,
 }
 
-/// Body of `POST /api/auth/refresh`.
+/// Body of `POST /auth/refresh`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RefreshRequest {
     /// The refresh token issued at login or by the last refresh.

@@ -50,7 +50,7 @@ string_enum! {
     }
 }
 
-/// Body of `POST /api/content/generate`.
+/// Body of `POST /content/generate`.
 ///
 /// ```
 /// use toolboxai::{ContentRequest, Difficulty, EnvironmentType};

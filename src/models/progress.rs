@@ -53,7 +53,7 @@ string_enum! {
     }
 }
 
-/// Query of `GET /api/analytics/dashboard`.
+/// Query of `GET /analytics/dashboard`.
 ///
 /// ```
 /// use toolboxai::{AnalyticsQuery, MetricType};

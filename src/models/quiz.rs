@@ -117,7 +117,7 @@ impl NewQuestion {
     }
 }
 
-/// Body of `POST /api/quiz/create`.
+/// Body of `POST /quiz/create`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewQuiz {
     /// Title.
@@ -259,7 +259,7 @@ impl Answer {
     }
 }
 
-/// Body of `POST /api/quiz/{id}/submit`.
+/// Body of `POST /quiz/{id}/submit`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuizSubmission {
     /// Answers, at most one per question.
