@@ -292,3 +292,26 @@ async fn oversized_message_reconnects_without_buffering() {
     let event = next_event(&mut events).await;
     assert_eq!(event.event_type(), "notification", "{event:?}");
 }
+
+#[test]
+fn dropped_runtime_ends_the_run() {
+    let main = tokio::runtime::Runtime::new().expect("runtime starts");
+    let (_server, client) = main.block_on(student_with(fast_config()));
+    let socket = client.websocket();
+    let short_lived = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime starts");
+
+    // The connection task is spawned but never polled before the runtime goes.
+    short_lived
+        .block_on(socket.connect())
+        .expect("socket connects");
+    drop(short_lived);
+
+    let state = socket.state();
+    assert!(
+        matches!(state, ConnectionState::Disconnected { .. }),
+        "{state:?}"
+    );
+}

@@ -36,15 +36,16 @@ enum End {
 /// Runs one connection run until it ends, then reports the end through the
 /// state and ends the event streams of the run. `subscribe` is the first
 /// frame to write on `socket`, from [`subscriptions_frame`] at the time the
-/// socket opened.
+/// socket opened. `unexpected_end` is armed before the task is spawned, so
+/// that it also reports a task dropped before its first poll.
 pub(super) async fn run(
     shared: Arc<Shared>,
     mut socket: Socket,
     mut subscribe: Option<Message>,
     mut outgoing: mpsc::Receiver<String>,
     mut shutdown: watch::Receiver<bool>,
+    unexpected_end: UnexpectedEnd,
 ) {
-    let unexpected_end = UnexpectedEnd::arm(Arc::clone(&shared));
     let mut pending = None;
     let mut attempts = Attempts::new(&shared.config.reconnect);
     let reason = loop {
@@ -114,12 +115,12 @@ fn publish_end(shared: &Shared, reason: DisconnectReason) {
 /// Guard that reports the end of a run whose task stopped before its normal
 /// end, by a panic or by the runtime shutting down, so that the client does
 /// not stay `Connected` with event streams that never end.
-struct UnexpectedEnd {
+pub(super) struct UnexpectedEnd {
     shared: Option<Arc<Shared>>,
 }
 
 impl UnexpectedEnd {
-    fn arm(shared: Arc<Shared>) -> Self {
+    pub(super) fn arm(shared: Arc<Shared>) -> Self {
         Self {
             shared: Some(shared),
         }

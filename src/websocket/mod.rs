@@ -216,6 +216,7 @@ impl WebSocketClient {
             subscribe,
             outgoing_receiver,
             shutdown_receiver,
+            driver::UnexpectedEnd::arm(Arc::clone(shared)),
         ));
         *lock(&shared.session) = Some(Session {
             outgoing,
