@@ -1,14 +1,17 @@
 //! Quizzes: creation, retrieval, submission and timed attempts.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 use std::time::Duration;
+
+use reqwest::header::HeaderValue;
 
 use tokio::time::Instant;
 
 use crate::client::Client;
 use crate::error::{APIError, Result};
 use crate::models::{Answer, AnswerValue, NewQuiz, Quiz, QuizResult, QuizSubmission};
-use crate::transport::{require_id, Call};
+use crate::transport::{new_idempotency_key, require_id, Call};
 
 /// Creates, fetches and submits quizzes.
 ///
@@ -83,12 +86,24 @@ impl QuizManager {
         answers: Vec<Answer>,
         time_taken: u64,
     ) -> Result<QuizResult> {
+        self.send_submission(quiz_id, answers, time_taken, None)
+            .await
+    }
+
+    async fn send_submission(
+        &self,
+        quiz_id: &str,
+        answers: Vec<Answer>,
+        time_taken: u64,
+        idempotency_key: Option<HeaderValue>,
+    ) -> Result<QuizResult> {
         let quiz_id = require_id("quiz id", quiz_id)?;
         let submission = QuizSubmission {
             answers,
             time_taken,
         };
-        let call = Call::post(&["quiz", quiz_id, "submit"], &submission)?;
+        let mut call = Call::post(&["quiz", quiz_id, "submit"], &submission)?;
+        call.idempotency_key = idempotency_key;
         self.client.send(call).await
     }
 
@@ -105,18 +120,26 @@ impl QuizManager {
             quiz,
             started: Instant::now(),
             answers: HashMap::new(),
+            idempotency_key: new_idempotency_key(),
+            submitted_after: OnceLock::new(),
         })
     }
 }
 
 /// An attempt at a quiz: records answers and measures the time taken from
 /// the moment the quiz was loaded until submission.
+///
+/// An attempt is one submission: every [`QuizAttempt::submit`] of it sends
+/// the same `Idempotency-Key` and the time taken at the first submit.
 #[derive(Debug)]
 pub struct QuizAttempt {
     manager: QuizManager,
     quiz: Quiz,
     started: Instant,
     answers: HashMap<String, AnswerValue>,
+    idempotency_key: HeaderValue,
+    /// Seconds from loading to the first submit, kept for later submits.
+    submitted_after: OnceLock<u64>,
 }
 
 impl QuizAttempt {
@@ -155,9 +178,16 @@ impl QuizAttempt {
     /// question order, with the elapsed time in whole seconds, and returns
     /// the score. Unanswered questions are left out of the submission.
     ///
+    /// Submitting again, for example after a [`APIError::Network`] error
+    /// whose request may have arrived, sends the same key and time: a
+    /// server that honours `Idempotency-Key` scores the attempt once and
+    /// returns the same result.
+    ///
     /// # Errors
     ///
-    /// The errors of [`QuizManager::submit`].
+    /// The errors of [`QuizManager::submit`], and [`APIError::Validation`]
+    /// (409) when an answer changed after an earlier submit of this attempt
+    /// reached the server.
     pub async fn submit(&self) -> Result<QuizResult> {
         let answers = self
             .quiz
@@ -168,8 +198,16 @@ impl QuizAttempt {
                 Some(Answer::new(question.id.clone(), answer.clone()))
             })
             .collect();
+        let time_taken = *self
+            .submitted_after
+            .get_or_init(|| self.elapsed().as_secs());
         self.manager
-            .submit(&self.quiz.id, answers, self.elapsed().as_secs())
+            .send_submission(
+                &self.quiz.id,
+                answers,
+                time_taken,
+                Some(self.idempotency_key.clone()),
+            )
             .await
     }
 }

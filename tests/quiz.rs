@@ -2,7 +2,10 @@
 
 mod common;
 
-use toolboxai::{APIError, Answer, AnswerValue, NewQuestion, NewQuiz, QuestionType, Quiz};
+use toolboxai::mock::Fault;
+use toolboxai::{
+    APIError, Answer, AnswerValue, NewQuestion, NewQuiz, QuestionType, Quiz, RetryPolicy,
+};
 
 /// Returns the reference's three-question math quiz, worth 4 points.
 fn math_quiz() -> NewQuiz {
@@ -298,4 +301,68 @@ async fn attempt_measures_time_taken() {
         .rfind(|request| request.path.ends_with("/submit"))
         .unwrap();
     assert_eq!(submit.json().unwrap()["time_taken"], 125);
+}
+
+#[tokio::test]
+async fn attempt_resubmit_scores_once() {
+    let (server, client, quiz) = create_as_teacher(&math_quiz()).await;
+    common::login(&client, common::STUDENT).await;
+    let quizzes = client.with_retry_policy(RetryPolicy::none()).quizzes();
+    let mut attempt = quizzes.start_attempt(&quiz.id).await.unwrap();
+    attempt.answer("q1", "42").unwrap();
+    let submit_path = format!("/api/quiz/{}/submit", quiz.id);
+    server.inject(Fault::drop_response(submit_path).times(1));
+
+    let lost = attempt.submit().await;
+    let resubmitted = attempt.submit().await;
+
+    assert!(matches!(lost, Err(APIError::Network { .. })), "{lost:?}");
+    assert_eq!(resubmitted.unwrap().score, 1);
+    assert_eq!(server.submission_count(&quiz.id), 1);
+}
+
+#[tokio::test]
+async fn attempt_submits_share_one_key() {
+    let (server, client, quiz) = create_as_teacher(&math_quiz()).await;
+    common::login(&client, common::STUDENT).await;
+    let mut attempt = client.quizzes().start_attempt(&quiz.id).await.unwrap();
+    attempt.answer("q1", "42").unwrap();
+
+    attempt.submit().await.unwrap();
+    attempt.submit().await.unwrap();
+
+    let keys: Vec<String> = server
+        .requests()
+        .iter()
+        .filter(|request| request.path.ends_with("/submit"))
+        .map(|request| request.header("idempotency-key").unwrap().to_owned())
+        .collect();
+    assert_eq!(keys.len(), 2);
+    assert_eq!(keys[0], keys[1]);
+}
+
+#[tokio::test]
+async fn attempt_changed_after_submit_conflicts() {
+    let (_server, client, quiz) = create_as_teacher(&math_quiz()).await;
+    common::login(&client, common::STUDENT).await;
+    let mut attempt = client.quizzes().start_attempt(&quiz.id).await.unwrap();
+    attempt.answer("q1", "42").unwrap();
+    attempt.submit().await.unwrap();
+
+    attempt.answer("q1", "41").unwrap();
+    let error = attempt.submit().await.unwrap_err();
+
+    assert_eq!(error.status(), Some(409));
+}
+
+#[tokio::test]
+async fn separate_attempts_submit_separately() {
+    let (server, client, quiz) = create_as_teacher(&math_quiz()).await;
+    common::login(&client, common::STUDENT).await;
+    for _ in 0..2 {
+        let mut attempt = client.quizzes().start_attempt(&quiz.id).await.unwrap();
+        attempt.answer("q1", "42").unwrap();
+        attempt.submit().await.unwrap();
+    }
+    assert_eq!(server.submission_count(&quiz.id), 2);
 }

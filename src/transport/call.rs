@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
+use reqwest::header::HeaderValue;
 use reqwest::Method;
 use serde::Serialize;
 
@@ -36,6 +37,9 @@ pub(crate) struct Call {
     pub(crate) timeout: Option<Duration>,
     /// Retry policy overriding the client's.
     pub(crate) retry: Option<RetryPolicy>,
+    /// `Idempotency-Key` of a POST that repeats an earlier call, instead of
+    /// a new key for this call.
+    pub(crate) idempotency_key: Option<HeaderValue>,
 }
 
 impl Call {
@@ -51,6 +55,7 @@ impl Call {
             auth: Auth::Bearer,
             timeout: None,
             retry: None,
+            idempotency_key: None,
         }
     }
 
