@@ -1,7 +1,8 @@
 //! Replay of POST requests that carry an `Idempotency-Key` header.
 //!
 //! The first successful (2xx) response to a POST with a key is stored per
-//! caller (the user id of a valid bearer token, or `anonymous`) and key. A
+//! caller (the user id of the bearer token, even an expired one, or
+//! `anonymous`) and key. A
 //! repeat with the same key and an equal body gets the stored status and body
 //! without running the handler again. The same key with a different body gets
 //! 409. Error responses are not stored, so a repeat runs the handler again,
@@ -13,7 +14,6 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use axum::body::{to_bytes, Body, Bytes};
 use axum::extract::{Request, State};
@@ -146,12 +146,14 @@ fn same_body(stored: &[u8], incoming: &[u8]) -> bool {
     }
 }
 
-/// Returns the caller a key belongs to: the user id of a valid bearer token,
-/// or `anonymous`.
+/// Returns the caller a key belongs to: the user id of a bearer token this
+/// mock issued, or `anonymous`. An expired token still names its user,
+/// because a retry can carry a token that expired after the first attempt,
+/// as a refresh shortly before expiry does.
 fn caller(shared: &Shared, headers: &HeaderMap) -> String {
     let store = lock(&shared.store);
     bearer_token(headers)
-        .and_then(|token| store.tokens.validate_access(token, SystemTime::now()).ok())
+        .and_then(|token| store.tokens.access_owner(token))
         .unwrap_or("anonymous")
         .to_owned()
 }

@@ -91,6 +91,13 @@ impl TokenTable {
         Ok(&record.user_id)
     }
 
+    /// Returns the user id of an access token this mock issued, whether or
+    /// not it has expired.
+    pub(crate) fn access_owner(&self, token: &str) -> Option<&str> {
+        let record = self.tokens.get(token)?;
+        (record.kind == TokenKind::Access).then_some(record.user_id.as_str())
+    }
+
     /// Marks a valid refresh token as used and returns its user id, so that
     /// each refresh token works exactly once.
     pub(crate) fn redeem_refresh(

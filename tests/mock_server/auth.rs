@@ -171,3 +171,28 @@ async fn max_lifetime_set_later_is_valid() {
     let response = get(&server, "/api/progress/course/course-123", &student).await;
     assert_eq!(response.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn refresh_retry_expired_bearer_replays() {
+    let server = MockServer::start().await.expect("mock starts");
+    let tokens = login(&server, STUDENT).await;
+    let access = tokens["access_token"].as_str().expect("access_token");
+    let body = json!({"refresh_token": tokens["refresh_token"]});
+    let url = format!("{}/api/auth/refresh", server.url());
+    let refresh = || {
+        Client::new()
+            .post(&url)
+            .bearer_auth(access)
+            .header("Idempotency-Key", "refresh-1")
+            .json(&body)
+            .send()
+    };
+    let first = refresh().await.expect("request reaches the mock");
+    assert_eq!(first.status(), StatusCode::OK);
+
+    server.expire_access_tokens();
+    let retried = refresh().await.expect("request reaches the mock");
+
+    assert_eq!(retried.status(), StatusCode::OK);
+    assert_eq!(server.refresh_count(), 1);
+}
