@@ -68,36 +68,82 @@ async fn body_within_limit_decodes() {
     assert_eq!(quiz.title, "small");
 }
 
-#[tokio::test]
-async fn redirect_to_other_host_drops_authorization() {
-    let target = MockServer::start().await;
-    Mock::given(method("GET"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(quiz_with_title("moved")))
-        .mount(&target)
-        .await;
+/// Starts a server that redirects every request with `status` to `target`.
+async fn redirecting_to(target: &MockServer, status: u16) -> MockServer {
     let origin = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/api/quiz/quiz-1"))
+    Mock::given(wiremock::matchers::any())
         .respond_with(
-            ResponseTemplate::new(302)
+            ResponseTemplate::new(status)
                 .insert_header("location", format!("{}/elsewhere", target.uri()).as_str()),
         )
         .mount(&origin)
         .await;
+    origin
+}
 
-    let quiz = client_for(&origin.uri(), 1 << 20)
+#[tokio::test]
+async fn redirect_to_other_origin_is_not_followed() {
+    for status in [301, 302, 303, 307, 308] {
+        let target = MockServer::start().await;
+        let origin = redirecting_to(&target, status).await;
+        let client = Client::builder()
+            .base_url(origin.uri())
+            .retry_policy(RetryPolicy::none())
+            .build()
+            .unwrap();
+
+        let login = client
+            .auth()
+            .login("student@example.com", "StudentPass123!")
+            .await;
+
+        let received = target.received_requests().await.unwrap();
+        assert!(received.is_empty(), "{status}: the other origin was called");
+        let error = login.unwrap_err();
+        assert!(
+            matches!(error, APIError::UnexpectedStatus(_)),
+            "{status}: {error:?}"
+        );
+        assert_eq!(error.status(), Some(status), "{status}");
+    }
+}
+
+#[tokio::test]
+async fn redirect_error_names_the_location() {
+    let target = MockServer::start().await;
+    let origin = redirecting_to(&target, 302).await;
+    let error = client_for(&origin.uri(), 1 << 20)
+        .quizzes()
+        .get("quiz-1")
+        .await
+        .unwrap_err();
+    assert!(error.message().contains("/elsewhere"), "{error}");
+}
+
+#[tokio::test]
+async fn redirect_within_origin_is_followed() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/quiz/quiz-1"))
+        .respond_with(
+            ResponseTemplate::new(302)
+                .insert_header("location", format!("{}/moved", server.uri()).as_str()),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/moved"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(quiz_with_title("moved")))
+        .mount(&server)
+        .await;
+
+    let quiz = client_for(&server.uri(), 1 << 20)
         .quizzes()
         .get("quiz-1")
         .await
         .unwrap();
 
     assert_eq!(quiz.title, "moved");
-    let received = target.received_requests().await.unwrap();
-    assert_eq!(received.len(), 1);
-    assert!(
-        received[0].headers.get("authorization").is_none(),
-        "Authorization was forwarded to another host"
-    );
 }
 
 #[tokio::test]

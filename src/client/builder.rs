@@ -189,8 +189,9 @@ impl ClientBuilder {
 
     /// Uses a caller-built `reqwest::Client`, for proxies or custom TLS roots.
     ///
-    /// Default is a client built from this builder's settings. The user agent
-    /// and connect timeout of this builder do not apply to a supplied client.
+    /// Default is a client built from this builder's settings. The user
+    /// agent, the connect timeout and the same-origin redirect policy of this
+    /// builder do not apply to a supplied client.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -225,8 +226,7 @@ impl ClientBuilder {
             None => reqwest::Client::builder()
                 .user_agent(&self.user_agent)
                 .connect_timeout(self.connect_timeout)
-                // reqwest strips `Authorization` on redirects to another host.
-                .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+                .redirect(same_origin_redirects())
                 .build()
                 .map_err(|error| {
                     APIError::Configuration(format!("HTTP client could not be built: {error}"))
@@ -251,6 +251,27 @@ impl ClientBuilder {
             overrides: CallOverrides::default(),
         })
     }
+}
+
+/// Returns the redirect policy: at most [`MAX_REDIRECTS`] redirects, each
+/// within the origin (scheme, host and port) of the request. A redirect to
+/// another origin is returned to the caller as a 3xx error, because
+/// following it would send the body, such as a login's password, to that
+/// origin, or turn a POST into a GET.
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same_origin = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
+        if attempt.previous().len() > MAX_REDIRECTS {
+            attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
+        } else if same_origin {
+            attempt.follow()
+        } else {
+            attempt.stop()
+        }
+    })
 }
 
 fn parse_url(name: &str, value: &str, schemes: &[&str]) -> Result<Url> {
