@@ -200,3 +200,15 @@ async fn overstated_length_is_not_reserved() {
 
     assert!(matches!(error, APIError::Network { .. }), "{error:?}");
 }
+
+#[tokio::test]
+async fn unbuildable_request_is_invalid_input() {
+    let server = MockServer::start().await;
+    let error = client_for(&server.uri(), 1 << 20)
+        .quizzes()
+        .get(&"a".repeat(70_000))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, APIError::InvalidInput(_)), "{error:?}");
+    assert!(server.received_requests().await.unwrap().is_empty());
+}

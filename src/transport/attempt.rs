@@ -13,6 +13,9 @@ pub(super) enum AttemptError {
     Timeout,
     /// More redirects than the client follows.
     Redirect,
+    /// The request could not be built, such as a URL longer than an HTTP
+    /// request line allows. Every attempt would fail the same way.
+    Build(reqwest::Error),
     /// The connection could not be opened or broke.
     Network {
         connect: bool,
@@ -28,6 +31,8 @@ impl From<reqwest::Error> for AttemptError {
             Self::Timeout
         } else if error.is_redirect() {
             Self::Redirect
+        } else if error.is_builder() {
+            Self::Build(error.without_url())
         } else {
             Self::Network {
                 connect: error.is_connect(),
@@ -51,6 +56,16 @@ impl AttemptError {
                 // error is not retryable.
                 details.message = "the server redirected too many times".to_owned();
                 APIError::UnexpectedStatus(Box::new(details))
+            }
+            Self::Build(source) => {
+                let cause = std::error::Error::source(&source)
+                    .map(|cause| format!(": {cause}"))
+                    .unwrap_or_default();
+                APIError::InvalidInput(format!(
+                    "the {} request could not be built ({source}{cause}); \
+                     check the ids and query values passed to the call",
+                    details.method.unwrap_or_default()
+                ))
             }
             Self::Network { connect, source } => {
                 details.message = if connect {
