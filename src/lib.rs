@@ -43,7 +43,9 @@
 //! # Limitations
 //!
 //! - The protocol has no logout call: [`AuthManager::logout`] clears the
-//!   tokens locally and the server keeps them valid until they expire.
+//!   tokens locally and the server keeps them valid until they expire. It
+//!   does not close an open socket, which keeps receiving the events of the
+//!   user it authenticated as until [`WebSocketClient::disconnect`].
 //! - [`WebSocketClient::connect`] makes one attempt: reconnects with backoff
 //!   only follow a connection that was open. Messages written just before a
 //!   connection broke may be lost, because the protocol has no

@@ -90,6 +90,10 @@ impl AuthManager {
 
     /// Forgets the session's tokens. The protocol has no logout call, so the
     /// server keeps the tokens valid until they expire.
+    ///
+    /// An open [`WebSocketClient`](crate::WebSocketClient) stays connected
+    /// with the identity it authenticated with, and keeps receiving that
+    /// user's events: call its `disconnect` as well.
     pub fn logout(&self) {
         self.client.transport().tokens.clear();
     }

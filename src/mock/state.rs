@@ -206,7 +206,7 @@ impl Store {
             grade_level,
             created_at: Some(Utc::now()),
         };
-        self.emails.insert(email.to_lowercase(), id.clone());
+        self.emails.insert(email.to_ascii_lowercase(), id.clone());
         self.accounts.insert(
             id,
             Account {
@@ -220,7 +220,7 @@ impl Store {
     /// Returns the account registered under `email`, compared without
     /// regard to case.
     pub(crate) fn account_by_email(&self, email: &str) -> Option<&Account> {
-        let id = self.emails.get(&email.to_lowercase())?;
+        let id = self.emails.get(&email.to_ascii_lowercase())?;
         self.accounts.get(id)
     }
 

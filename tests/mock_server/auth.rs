@@ -196,3 +196,25 @@ async fn refresh_retry_expired_bearer_replays() {
     assert_eq!(retried.status(), StatusCode::OK);
     assert_eq!(server.refresh_count(), 1);
 }
+
+#[tokio::test]
+async fn large_body_reaches_the_handler() {
+    let server = MockServer::start().await.expect("mock starts");
+    let password = "x".repeat(3 * 1024 * 1024);
+    let body = json!({"email": "student@example.com", "password": password});
+    let response = post(&server, "/api/auth/login", None, body).await;
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn email_case_folding_is_ascii_only() {
+    let server = MockServer::start().await.expect("mock starts");
+    let body = json!({"email": "k\u{212a}@example.com", "password": "SecurePassword123!",
+                      "name": "Kelvin", "role": "student", "grade_level": 7});
+    let kelvin = post(&server, "/api/auth/register", None, body).await;
+    assert_eq!(kelvin.status(), StatusCode::CREATED);
+    let body = json!({"email": "kk@example.com", "password": "SecurePassword123!",
+                      "name": "Plain", "role": "student", "grade_level": 7});
+    let plain = post(&server, "/api/auth/register", None, body).await;
+    assert_eq!(plain.status(), StatusCode::CREATED);
+}

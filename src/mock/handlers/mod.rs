@@ -8,6 +8,7 @@ mod quiz;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware;
 use axum::routing::{get, post};
@@ -47,6 +48,9 @@ pub(crate) fn router(shared: Arc<Shared>, api_prefix: &str, sockets: Arc<SocketH
 
     app.fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        // The front layer enforces the mock's own body limit, so axum's
+        // smaller default must not apply inside it.
+        .layer(DefaultBodyLimit::disable())
         .layer(Extension(sockets))
         .layer(middleware::from_fn_with_state(
             Arc::clone(&shared),
