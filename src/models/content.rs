@@ -71,7 +71,7 @@ pub struct ContentRequest {
     /// Kind of content to generate.
     pub content_type: ContentType,
     /// Objectives the learner should reach.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_default")]
     pub learning_objectives: Vec<String>,
     /// Roblox environment for the lesson.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -164,7 +164,7 @@ pub struct Content {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub difficulty: Option<Difficulty>,
     /// Learning objectives, as requested.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_default")]
     pub learning_objectives: Vec<String>,
     /// Environment, as requested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -173,10 +173,10 @@ pub struct Content {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub course_id: Option<String>,
     /// Lesson text, in sections.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_default")]
     pub sections: Vec<ContentSection>,
     /// Quiz questions, for quizzes and for lessons that include a quiz.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_default")]
     pub questions: Vec<Question>,
     /// Roblox scripts and UI for the lesson environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -203,7 +203,7 @@ pub struct RobloxIntegration {
     #[serde(default)]
     pub terrain_script: String,
     /// UI components placed in the environment.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_default")]
     pub ui_components: Vec<UiComponent>,
 }
 

@@ -28,7 +28,7 @@ pub struct CourseProgress {
     /// Minutes spent.
     pub time_spent: u64,
     /// Achievements earned in the course.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_default")]
     pub achievements: Vec<Achievement>,
 }
 

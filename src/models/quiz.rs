@@ -67,7 +67,7 @@ pub struct NewQuestion {
     /// Kind of question.
     pub question_type: QuestionType,
     /// Choices, for multiple choice and true/false.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_default")]
     pub options: Vec<String>,
     /// The correct answer.
     pub correct_answer: AnswerValue,
@@ -193,7 +193,7 @@ pub struct Question {
     /// Kind of question.
     pub question_type: QuestionType,
     /// Choices.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_default")]
     pub options: Vec<String>,
     /// The correct answer, which students do not see.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -233,7 +233,7 @@ pub struct Quiz {
     /// Sum of the questions' points.
     pub total_points: u32,
     /// Questions, in order.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_default")]
     pub questions: Vec<Question>,
     /// When the quiz was created.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -286,7 +286,7 @@ pub struct QuizResult {
     #[serde(default)]
     pub xp_earned: u32,
     /// Names of achievements this submission unlocked.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::null_as_default")]
     pub achievements_unlocked: Vec<String>,
     /// Seconds taken, as submitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
