@@ -48,6 +48,9 @@ pub(super) async fn register(
             "name must not be empty",
         ));
     }
+    // NOTE: any caller may register with any known role, `admin` included,
+    // because the protocol defines no rule for it. A real server may reject
+    // roles that are not `student`.
     if let Role::Other(role) = &request.role {
         let msg = format!("role must be student, teacher, parent or admin, got {role:?}");
         issues.push(ValidationIssue::body_field("role", msg));
