@@ -212,3 +212,56 @@ async fn unbuildable_request_is_invalid_input() {
     assert!(matches!(error, APIError::InvalidInput(_)), "{error:?}");
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+/// Starts a server whose submit path redirects with `status` to `/moved`,
+/// which scores any submission.
+async fn submit_redirected_with(status: u16) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(path("/api/quiz/quiz-1/submit"))
+        .respond_with(ResponseTemplate::new(status).insert_header("location", "/moved"))
+        .mount(&server)
+        .await;
+    let result = json!({"score": 1, "total_points": 1, "percentage": 100.0, "passed": true,
+                        "xp_earned": 80});
+    Mock::given(path("/moved"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(result))
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn submit_one_answer(server: &MockServer) -> toolboxai::Result<toolboxai::QuizResult> {
+    client_for(&server.uri(), 1 << 20)
+        .quizzes()
+        .submit("quiz-1", vec![toolboxai::Answer::new("q1", "4")], 5)
+        .await
+}
+
+#[tokio::test]
+async fn post_redirect_that_drops_body_is_refused() {
+    for status in [301, 302, 303] {
+        let server = submit_redirected_with(status).await;
+
+        let error = submit_one_answer(&server).await.unwrap_err();
+
+        assert_eq!(error.status(), Some(status), "{status}: {error}");
+        let received = server.received_requests().await.unwrap();
+        assert_eq!(received.len(), 1, "{status}: the redirect was followed");
+    }
+}
+
+#[tokio::test]
+async fn post_307_resends_body_and_key() {
+    let server = submit_redirected_with(307).await;
+
+    submit_one_answer(&server).await.unwrap();
+
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 2);
+    assert_eq!(received[1].url.path(), "/moved");
+    assert_eq!(received[1].body, received[0].body);
+    assert_eq!(
+        received[1].headers.get("idempotency-key"),
+        received[0].headers.get("idempotency-key")
+    );
+}

@@ -15,8 +15,6 @@ use crate::websocket::WebSocketConfig;
 
 /// Default limit of a response body: 16 MiB.
 const DEFAULT_MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
-/// Redirects followed per attempt before the call fails.
-const MAX_REDIRECTS: usize = 5;
 
 /// Configures and builds a [`Client`].
 #[derive(Debug, Clone)]
@@ -190,8 +188,9 @@ impl ClientBuilder {
     /// Uses a caller-built `reqwest::Client`, for proxies or custom TLS roots.
     ///
     /// Default is a client built from this builder's settings. The user
-    /// agent, the connect timeout and the same-origin redirect policy of this
-    /// builder do not apply to a supplied client.
+    /// agent and the connect timeout of this builder do not apply to a
+    /// supplied client. Give it `reqwest::redirect::Policy::none()`, so that
+    /// redirects are followed only by the rules of this crate.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http_client = Some(client);
         self
@@ -226,7 +225,9 @@ impl ClientBuilder {
             None => reqwest::Client::builder()
                 .user_agent(&self.user_agent)
                 .connect_timeout(self.connect_timeout)
-                .redirect(same_origin_redirects())
+                // The transport follows redirects itself, because the
+                // redirect policy cannot see the method of the request.
+                .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .map_err(|error| {
                     APIError::Configuration(format!("HTTP client could not be built: {error}"))
@@ -251,27 +252,6 @@ impl ClientBuilder {
             overrides: CallOverrides::default(),
         })
     }
-}
-
-/// Returns the redirect policy: at most [`MAX_REDIRECTS`] redirects, each
-/// within the origin (scheme, host and port) of the request. A redirect to
-/// another origin is returned to the caller as a 3xx error, because
-/// following it would send the body, such as a login's password, to that
-/// origin, or turn a POST into a GET.
-fn same_origin_redirects() -> reqwest::redirect::Policy {
-    reqwest::redirect::Policy::custom(|attempt| {
-        let same_origin = attempt
-            .previous()
-            .first()
-            .is_some_and(|first| first.origin() == attempt.url().origin());
-        if attempt.previous().len() > MAX_REDIRECTS {
-            attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
-        } else if same_origin {
-            attempt.follow()
-        } else {
-            attempt.stop()
-        }
-    })
 }
 
 fn parse_url(name: &str, value: &str, schemes: &[&str]) -> Result<Url> {

@@ -13,6 +13,12 @@ pub(super) enum AttemptError {
     Timeout,
     /// More redirects than the client follows.
     Redirect,
+    /// A redirect the client does not follow, with the reason.
+    RedirectRefused {
+        status: u16,
+        request_id: Option<String>,
+        message: String,
+    },
     /// The request could not be built, such as a URL longer than an HTTP
     /// request line allows. Every attempt would fail the same way.
     Build(reqwest::Error),
@@ -55,6 +61,16 @@ impl AttemptError {
                 // A redirect loop fails the same way on every attempt, so the
                 // error is not retryable.
                 details.message = "the server redirected too many times".to_owned();
+                APIError::UnexpectedStatus(Box::new(details))
+            }
+            Self::RedirectRefused {
+                status,
+                request_id,
+                message,
+            } => {
+                details.status = Some(status);
+                details.request_id = request_id;
+                details.message = message;
                 APIError::UnexpectedStatus(Box::new(details))
             }
             Self::Build(source) => {

@@ -9,6 +9,7 @@
 mod attempt;
 mod budget;
 mod call;
+mod redirect;
 mod refresh;
 mod response;
 mod retry;
@@ -233,7 +234,8 @@ impl Transport {
         }
     }
 
-    /// Sends one attempt and reads the whole body.
+    /// Sends one attempt, following the redirects that [`redirect`] allows
+    /// within the attempt's timeout, and reads the whole body.
     async fn attempt(
         &self,
         call: &Call,
@@ -241,26 +243,52 @@ impl Transport {
         bearer: Option<HeaderValue>,
         idempotency_key: Option<HeaderValue>,
     ) -> Result<RawResponse, AttemptError> {
-        let mut request = self
-            .http
-            .request(call.method.clone(), url.clone())
-            .timeout(call.timeout.unwrap_or(self.config.request_timeout));
-        if let Some(bearer) = bearer {
-            request = request.header(AUTHORIZATION, bearer);
+        let deadline = Instant::now() + call.timeout.unwrap_or(self.config.request_timeout);
+        let mut target = url.clone();
+        let mut redirects = 0;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let mut request = self
+                .http
+                .request(call.method.clone(), target.clone())
+                .timeout(remaining);
+            if let Some(bearer) = &bearer {
+                request = request.header(AUTHORIZATION, bearer.clone());
+            }
+            if let Some(key) = &idempotency_key {
+                request = request.header(IDEMPOTENCY_KEY, key.clone());
+            }
+            if let Some(body) = &call.body {
+                request = request
+                    .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                    .body(body.clone());
+            }
+            let mut response = request.send().await.map_err(AttemptError::from)?;
+            let status = response.status();
+            let headers = std::mem::take(response.headers_mut());
+            if status.is_redirection() {
+                match redirect::next_hop(&call.method, status, &headers, &target) {
+                    Ok(_) if redirects == redirect::MAX_REDIRECTS => {
+                        return Err(AttemptError::Redirect)
+                    }
+                    Ok(next) => {
+                        tracing::debug!(status = status.as_u16(), "following a redirect");
+                        redirects += 1;
+                        target = next;
+                        continue;
+                    }
+                    Err(message) => {
+                        return Err(AttemptError::RedirectRefused {
+                            status: status.as_u16(),
+                            request_id: response::request_id(&headers),
+                            message,
+                        })
+                    }
+                }
+            }
+            let body = attempt::read_body(response, self.config.max_response_bytes).await?;
+            return Ok((status, headers, body));
         }
-        if let Some(key) = idempotency_key {
-            request = request.header(IDEMPOTENCY_KEY, key);
-        }
-        if let Some(body) = &call.body {
-            request = request
-                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-                .body(body.clone());
-        }
-        let mut response = request.send().await.map_err(AttemptError::from)?;
-        let status = response.status();
-        let headers = std::mem::take(response.headers_mut());
-        let body = attempt::read_body(response, self.config.max_response_bytes).await?;
-        Ok((status, headers, body))
     }
 
     /// Joins the API base, the call's path segments and its query.

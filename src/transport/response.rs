@@ -80,16 +80,6 @@ pub(crate) fn error_for_status(
     details.request_id = request_id(headers);
     details.retry_after = retry_after(headers);
     read_error_body(body, status, &mut details);
-    if status.is_redirection() {
-        let location = headers
-            .get(reqwest::header::LOCATION)
-            .and_then(|value| value.to_str().ok())
-            .unwrap_or("no location");
-        details.message = format!(
-            "redirect to {location} was not followed: the client follows redirects \
-             only within the base URL's scheme, host and port"
-        );
-    }
 
     let details = Box::new(details);
     match status.as_u16() {
