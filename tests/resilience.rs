@@ -668,3 +668,21 @@ async fn login_during_refresh_is_kept() {
     let stored = client.auth().tokens().unwrap();
     assert_eq!(stored.access_token.expose_secret(), "other");
 }
+
+#[tokio::test]
+async fn same_tokens_restored_keep_login() {
+    let (server, client) = rotating_refresh_server(Duration::from_millis(200)).await;
+    let saved = client.auth().tokens().unwrap();
+    let call = tokio::spawn({
+        let client = client.clone();
+        async move { client.quizzes().get("quiz-1").await }
+    });
+    refresh_arrived(&server).await;
+
+    client.auth().restore_tokens(saved).unwrap();
+    let result = call.await.unwrap();
+
+    assert!(result.is_ok(), "{result:?}");
+    let stored = client.auth().tokens().unwrap();
+    assert_eq!(stored.access_token.expose_secret(), "fresh");
+}

@@ -105,16 +105,26 @@ impl TokenStore {
         Ok(stored.expect("an unconditional store always stores"))
     }
 
-    /// Replaces the tokens of session `generation` only. Returns `None`, and
-    /// stores nothing, when a login, restore, refresh or logout has replaced
-    /// or cleared that session in the meantime.
-    pub(crate) fn replace(
+    /// Stores the result of refreshing session `generation` with the refresh
+    /// token `used`. Returns `None`, and stores nothing, when a login,
+    /// restore, refresh or logout has replaced or cleared that session in
+    /// the meantime, unless the current session still contains `used`: that
+    /// token may be spent now, so the refreshed tokens replace it.
+    pub(crate) fn replace_refreshed(
         &self,
         generation: u64,
+        used: &SecretString,
         tokens: Tokens,
     ) -> Result<Option<Arc<Session>>, crate::APIError> {
         self.store_if(tokens, |current| {
-            current.is_some_and(|session| session.generation == generation)
+            current.is_some_and(|session| {
+                let contains_used = session
+                    .tokens
+                    .refresh_token
+                    .as_ref()
+                    .is_some_and(|token| token.expose_secret() == used.expose_secret());
+                session.generation == generation || contains_used
+            })
         })
     }
 

@@ -16,8 +16,9 @@
 //! tokens accepts each one once, so a refresh abandoned after the server
 //! responded would lose the only valid refresh token. Cancelling a caller
 //! therefore only stops its wait. The new tokens are stored only while the
-//! refreshed session is still the current one, so a logout or a new login
-//! during the refresh is not undone.
+//! refreshed session is still the current one, or the current session still
+//! contains the refresh token just spent, so a logout or a new login during the
+//! refresh is not undone.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -136,10 +137,10 @@ impl Transport {
         let mut call = Call::post(&["auth", "refresh"], &request)?;
         call.auth = super::Auth::Refresh;
         let response: TokenResponse = self.send(call).await?;
-        let tokens = Tokens::from_response(&response, Some(refresh_token));
+        let tokens = Tokens::from_response(&response, Some(refresh_token.clone()));
         let replaced = self
             .tokens
-            .replace(current.generation, tokens)
+            .replace_refreshed(current.generation, &refresh_token, tokens)
             .map_err(server_sent_bad_token)?;
         if let Some(session) = replaced {
             return Ok(session);
