@@ -216,7 +216,10 @@ impl APIError {
         self.details().and_then(|details| details.status)
     }
 
-    /// Returns the protocol's error code for this error.
+    /// Returns the protocol's error code for this error. The protocol has
+    /// six codes, so several variants share one: match on the variant for
+    /// the finer cause. A redirect the client did not follow counts as a
+    /// server error, because the request itself may be valid.
     pub fn code(&self) -> ErrorCode {
         match self {
             Self::Validation(_) | Self::InvalidInput(_) | Self::Configuration(_) => {
@@ -228,6 +231,13 @@ impl APIError {
             Self::Server(_) | Self::Decode(_) => ErrorCode::ServerError,
             Self::UnexpectedStatus(details) if details.status == Some(408) => {
                 ErrorCode::NetworkError
+            }
+            Self::UnexpectedStatus(details)
+                if details
+                    .status
+                    .is_some_and(|status| (300..400).contains(&status)) =>
+            {
+                ErrorCode::ServerError
             }
             Self::UnexpectedStatus(_) => ErrorCode::ValidationError,
             Self::Network { .. } | Self::Timeout(_) | Self::WebSocket(_) => ErrorCode::NetworkError,

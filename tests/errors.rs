@@ -54,6 +54,7 @@ fn kind(error: &APIError) -> &'static str {
 #[tokio::test]
 async fn status_maps_to_variant_and_code() {
     let cases = [
+        (302, "unexpected_status", ErrorCode::ServerError),
         (400, "validation", ErrorCode::ValidationError),
         (401, "authentication", ErrorCode::AuthenticationError),
         (403, "forbidden", ErrorCode::AuthenticationError),
