@@ -3,9 +3,9 @@
 //! The first successful (2xx) response to a POST with a key is stored per
 //! caller (the user id of the bearer token, even an expired one, or
 //! `anonymous`) and key. A
-//! repeat with the same key and an equal body gets the stored status and body
-//! without running the handler again. The same key with a different body gets
-//! 409. Error responses are not stored, so a repeat runs the handler again,
+//! repeat with the same key, path and an equal body gets the stored status
+//! and body without running the handler again. The same key with another
+//! path or body gets 409. Error responses are not stored, so a repeat runs the handler again,
 //! for example after the client refreshed an expired token.
 //!
 //! Requests that share a caller and key are handled one at a time: a repeat
@@ -30,6 +30,10 @@ use super::state::{lock, Shared};
 /// Maximum number of stored keys. Storing one more drops the oldest.
 const MAX_KEYS: usize = 10_000;
 
+/// Maximum bytes of stored request and response bodies. Storing beyond it
+/// drops the oldest keys, and a single response above it is not kept.
+const MAX_STORED_BYTES: usize = 64 * 1024 * 1024;
+
 /// Header that marks a replayed response.
 const REPLAYED_HEADER: &str = "idempotent-replayed";
 
@@ -37,35 +41,64 @@ type Scope = (String, String);
 
 #[derive(Debug, Clone)]
 struct StoredResponse {
+    path: String,
     request_body: Bytes,
     status: StatusCode,
     content_type: Option<HeaderValue>,
     body: Bytes,
 }
 
+impl StoredResponse {
+    /// Returns the bytes this response keeps alive.
+    fn size(&self) -> usize {
+        self.path.len() + self.request_body.len() + self.body.len()
+    }
+}
+
 /// Stored responses by caller and key, oldest first in `order`, and the
 /// gates of keys whose requests are being handled.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct IdempotencyStore {
     entries: HashMap<Scope, StoredResponse>,
     order: VecDeque<Scope>,
     gates: HashMap<Scope, Arc<AsyncMutex<()>>>,
+    stored_bytes: usize,
+    byte_budget: usize,
+}
+
+impl Default for IdempotencyStore {
+    fn default() -> Self {
+        Self::with_byte_budget(MAX_STORED_BYTES)
+    }
 }
 
 enum Lookup {
     Miss,
     Replay(StoredResponse),
-    Conflict,
+    Conflict(&'static str),
 }
 
 impl IdempotencyStore {
-    fn lookup(&self, scope: &Scope, request_body: &[u8]) -> Lookup {
+    fn with_byte_budget(byte_budget: usize) -> Self {
+        Self {
+            entries: HashMap::new(),
+            order: VecDeque::new(),
+            gates: HashMap::new(),
+            stored_bytes: 0,
+            byte_budget,
+        }
+    }
+
+    fn lookup(&self, scope: &Scope, path: &str, request_body: &[u8]) -> Lookup {
         match self.entries.get(scope) {
             None => Lookup::Miss,
+            Some(stored) if stored.path != path => {
+                Lookup::Conflict("Idempotency-Key reused on a different path")
+            }
             Some(stored) if same_body(&stored.request_body, request_body) => {
                 Lookup::Replay(stored.clone())
             }
-            Some(_) => Lookup::Conflict,
+            Some(_) => Lookup::Conflict("Idempotency-Key reused with a different request body"),
         }
     }
 
@@ -88,12 +121,17 @@ impl IdempotencyStore {
     }
 
     fn insert(&mut self, scope: Scope, response: StoredResponse) {
-        if self.entries.insert(scope.clone(), response).is_none() {
-            self.order.push_back(scope);
+        self.stored_bytes += response.size();
+        match self.entries.insert(scope.clone(), response) {
+            Some(replaced) => self.stored_bytes -= replaced.size(),
+            None => self.order.push_back(scope),
         }
-        while self.order.len() > MAX_KEYS {
-            if let Some(oldest) = self.order.pop_front() {
-                self.entries.remove(&oldest);
+        while self.order.len() > MAX_KEYS || self.stored_bytes > self.byte_budget {
+            let Some(oldest) = self.order.pop_front() else {
+                break;
+            };
+            if let Some(dropped) = self.entries.remove(&oldest) {
+                self.stored_bytes -= dropped.size();
             }
         }
     }
@@ -182,16 +220,18 @@ pub(crate) async fn replay_idempotent(
     // exceed its limit.
     let request_body = to_bytes(body, usize::MAX).await.unwrap_or_default();
 
-    let lookup = lock(&shared.store).idempotency.lookup(scope, &request_body);
+    let path = parts.uri.path().to_owned();
+    let lookup = lock(&shared.store)
+        .idempotency
+        .lookup(scope, &path, &request_body);
     match lookup {
         Lookup::Replay(stored) => {
             tracing::debug!(key = %scope.1, "replaying stored idempotent response");
             return replayed_response(stored);
         }
-        Lookup::Conflict => {
-            tracing::debug!(key = %scope.1, "rejecting reused idempotency key");
-            return ApiError::conflict("Idempotency-Key reused with a different request body")
-                .into_response();
+        Lookup::Conflict(message) => {
+            tracing::debug!(key = %scope.1, %path, message, "rejecting reused idempotency key");
+            return ApiError::conflict(message).into_response();
         }
         Lookup::Miss => {}
     }
@@ -211,6 +251,7 @@ pub(crate) async fn replay_idempotent(
         }
     };
     let stored = StoredResponse {
+        path,
         request_body,
         status: parts.status,
         content_type: parts.headers.get(header::CONTENT_TYPE).cloned(),
@@ -254,8 +295,11 @@ mod tests {
         lock(&shared.store).idempotency.gates.len()
     }
 
+    const PATH: &str = "/api/quiz/create";
+
     fn stored(body: &'static str) -> StoredResponse {
         StoredResponse {
+            path: PATH.to_owned(),
             request_body: Bytes::from_static(body.as_bytes()),
             status: StatusCode::OK,
             content_type: None,
@@ -271,7 +315,7 @@ mod tests {
     fn equal_json_bodies_replay() {
         let mut store = IdempotencyStore::default();
         store.insert(scope("k"), stored(r#"{"a":1,"b":2}"#));
-        let lookup = store.lookup(&scope("k"), br#"{ "b": 2, "a": 1 }"#);
+        let lookup = store.lookup(&scope("k"), PATH, br#"{ "b": 2, "a": 1 }"#);
         assert!(matches!(lookup, Lookup::Replay(_)));
     }
 
@@ -279,8 +323,8 @@ mod tests {
     fn different_body_conflicts() {
         let mut store = IdempotencyStore::default();
         store.insert(scope("k"), stored(r#"{"a":1}"#));
-        let lookup = store.lookup(&scope("k"), br#"{"a":2}"#);
-        assert!(matches!(lookup, Lookup::Conflict));
+        let lookup = store.lookup(&scope("k"), PATH, br#"{"a":2}"#);
+        assert!(matches!(lookup, Lookup::Conflict(_)));
     }
 
     #[test]
@@ -288,7 +332,7 @@ mod tests {
         let mut store = IdempotencyStore::default();
         store.insert(scope("k"), stored("{}"));
         let other = ("anonymous".to_owned(), "k".to_owned());
-        assert!(matches!(store.lookup(&other, b"{}"), Lookup::Miss));
+        assert!(matches!(store.lookup(&other, PATH, b"{}"), Lookup::Miss));
     }
 
     #[test]
@@ -297,12 +341,45 @@ mod tests {
         for index in 0..=MAX_KEYS {
             store.insert(scope(&index.to_string()), stored("{}"));
         }
-        assert!(matches!(store.lookup(&scope("0"), b"{}"), Lookup::Miss));
         assert!(matches!(
-            store.lookup(&scope("1"), b"{}"),
+            store.lookup(&scope("0"), PATH, b"{}"),
+            Lookup::Miss
+        ));
+        assert!(matches!(
+            store.lookup(&scope("1"), PATH, b"{}"),
             Lookup::Replay(_)
         ));
         assert_eq!(store.entries.len(), MAX_KEYS);
+    }
+
+    #[test]
+    fn other_path_conflicts() {
+        let mut store = IdempotencyStore::default();
+        store.insert(scope("k"), stored("{}"));
+        let lookup = store.lookup(&scope("k"), "/api/content/generate", b"{}");
+        assert!(matches!(lookup, Lookup::Conflict(_)));
+    }
+
+    #[test]
+    fn oldest_key_dropped_beyond_byte_budget() {
+        let entry_size = stored("{}").size();
+        let mut store = IdempotencyStore::with_byte_budget(2 * entry_size);
+        for key in ["a", "b", "c"] {
+            store.insert(scope(key), stored("{}"));
+        }
+        assert!(matches!(
+            store.lookup(&scope("a"), PATH, b"{}"),
+            Lookup::Miss
+        ));
+        assert_eq!(store.stored_bytes, 2 * entry_size);
+    }
+
+    #[test]
+    fn response_above_byte_budget_is_not_kept() {
+        let mut store = IdempotencyStore::with_byte_budget(4);
+        store.insert(scope("k"), stored("{}"));
+        assert!(store.entries.is_empty());
+        assert_eq!(store.stored_bytes, 0);
     }
 
     #[tokio::test]

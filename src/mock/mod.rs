@@ -41,8 +41,10 @@
 //! - `POST /api/auth/refresh` rotates the refresh token, so each refresh
 //!   token works once. It does not require a bearer header.
 //! - A POST with an `Idempotency-Key` header replays the stored response of
-//!   an earlier successful request with the same key and body, per user. A
-//!   repeat that arrives while the first is still running waits for it.
+//!   an earlier successful request with the same key, path and body, per
+//!   user, and gets 409 for the same key with another path or body. A
+//!   repeat that arrives while the first is still running waits for it. The
+//!   last 10 000 keys are kept, within 64 MiB of stored bodies.
 //! - Every response carries `X-Request-ID: req-<n>` and echoes an incoming
 //!   `X-Correlation-ID`.
 //! - Course progress counts a lesson as completed when the caller passed a
