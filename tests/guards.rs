@@ -185,16 +185,7 @@ async fn overstated_length_is_not_reserved() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         stream.write_all(b"\"quiz-1\"").await.unwrap();
     });
-    let client = Client::builder()
-        .base_url(format!("http://{address}"))
-        .retry_policy(RetryPolicy::none())
-        .max_response_bytes(usize::MAX)
-        .build()
-        .unwrap();
-    client
-        .auth()
-        .restore_tokens(Tokens::new("token-1", None))
-        .unwrap();
+    let client = client_for(&format!("http://{address}"), usize::MAX);
 
     let error = client.quizzes().get("quiz-1").await.unwrap_err();
 

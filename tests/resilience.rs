@@ -492,8 +492,9 @@ async fn retry_budget_limits_a_retry_storm() {
     assert!(received <= 300, "{received} requests");
 }
 
-#[tokio::test]
-async fn transient_refresh_failure_is_retried_by_later_calls() {
+/// Starts a server whose GETs succeed with the token `fresh` and get 401
+/// with any other.
+async fn server_accepting_fresh() -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(wiremock::matchers::header("authorization", "Bearer fresh"))
@@ -504,13 +505,12 @@ async fn transient_refresh_failure_is_retried_by_later_calls() {
         .respond_with(status(401))
         .mount(&server)
         .await;
-    let refreshed = ResponseTemplate::new(200)
-        .set_body_json(json!({"access_token": "fresh", "token_type": "bearer"}));
-    Mock::given(method("POST"))
-        .and(path("/api/auth/refresh"))
-        .respond_with(Sequence::of(vec![status(503), refreshed]))
-        .mount(&server)
-        .await;
+    server
+}
+
+/// Returns a client without retries holding the token `expired` and the
+/// refresh token `refresh-1`.
+fn expired_client(server: &MockServer) -> Client {
     let client = Client::builder()
         .base_url(server.uri())
         .retry_policy(RetryPolicy::none())
@@ -520,6 +520,20 @@ async fn transient_refresh_failure_is_retried_by_later_calls() {
         .auth()
         .restore_tokens(Tokens::new("expired", Some("refresh-1".into())))
         .unwrap();
+    client
+}
+
+#[tokio::test]
+async fn transient_refresh_failure_is_retried_by_later_calls() {
+    let server = server_accepting_fresh().await;
+    let refreshed = ResponseTemplate::new(200)
+        .set_body_json(json!({"access_token": "fresh", "token_type": "bearer"}));
+    Mock::given(method("POST"))
+        .and(path("/api/auth/refresh"))
+        .respond_with(Sequence::of(vec![status(503), refreshed]))
+        .mount(&server)
+        .await;
+    let client = expired_client(&server);
 
     let first = client.quizzes().get("quiz-1").await;
     let second = client.quizzes().get("quiz-1").await;
@@ -561,16 +575,7 @@ const REFRESH_PATH: &str = "/api/auth/refresh";
 /// responds after `delay` with `fresh` and the rotated `refresh-2`, and any
 /// later refresh gets 401, as the old refresh token is then used up.
 async fn rotating_refresh_server(delay: Duration) -> (MockServer, Client) {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(wiremock::matchers::header("authorization", "Bearer fresh"))
-        .respond_with(ok())
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .respond_with(status(401))
-        .mount(&server)
-        .await;
+    let server = server_accepting_fresh().await;
     let rotated = ResponseTemplate::new(200)
         .set_body_json(json!({
             "access_token": "fresh",
@@ -589,15 +594,7 @@ async fn rotating_refresh_server(delay: Duration) -> (MockServer, Client) {
         .respond_with(status(401))
         .mount(&server)
         .await;
-    let client = Client::builder()
-        .base_url(server.uri())
-        .retry_policy(RetryPolicy::none())
-        .build()
-        .unwrap();
-    client
-        .auth()
-        .restore_tokens(Tokens::new("expired", Some("refresh-1".into())))
-        .unwrap();
+    let client = expired_client(&server);
     (server, client)
 }
 
