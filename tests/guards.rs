@@ -162,6 +162,8 @@ async fn redirect_loop_fails_without_retry() {
         .await
         .unwrap_err();
     assert!(!error.is_retryable(), "{error:?}");
+    assert_eq!(error.code(), toolboxai::ErrorCode::ServerError);
+    assert_eq!(error.status(), Some(302));
     let requests = server.received_requests().await.unwrap().len();
     assert!(requests <= 6, "{requests} requests for one call");
 }
@@ -255,4 +257,18 @@ async fn post_307_resends_body_and_key() {
         received[1].headers.get("idempotency-key"),
         received[0].headers.get("idempotency-key")
     );
+}
+
+#[tokio::test]
+async fn max_request_timeout_means_no_deadline() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(quiz_with_title("slow")))
+        .mount(&server)
+        .await;
+    let client = client_for(&server.uri(), 1 << 20).with_request_timeout(std::time::Duration::MAX);
+
+    let quiz = client.quizzes().get("quiz-1").await.unwrap();
+
+    assert_eq!(quiz.title, "slow");
 }

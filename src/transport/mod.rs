@@ -243,11 +243,18 @@ impl Transport {
         bearer: Option<HeaderValue>,
         idempotency_key: Option<HeaderValue>,
     ) -> Result<RawResponse, AttemptError> {
-        let deadline = Instant::now() + call.timeout.unwrap_or(self.config.request_timeout);
+        let timeout = call.timeout.unwrap_or(self.config.request_timeout);
+        // A timeout beyond the clock's range, such as `Duration::MAX`, has no
+        // deadline, and each hop gets it whole.
+        let deadline = Instant::now().checked_add(timeout);
         let mut target = url.clone();
         let mut redirects = 0;
+        // Status and request id of the redirect that led to `target`.
+        let mut last_redirect: Option<(u16, Option<String>)> = None;
         loop {
-            let remaining = deadline.saturating_duration_since(Instant::now());
+            let remaining = deadline.map_or(timeout, |deadline| {
+                deadline.saturating_duration_since(Instant::now())
+            });
             let mut request = self
                 .http
                 .request(call.method.clone(), target.clone())
@@ -263,17 +270,40 @@ impl Transport {
                     .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
                     .body(body.clone());
             }
-            let mut response = request.send().await.map_err(AttemptError::from)?;
+            let mut response = match (request.send().await, last_redirect.take()) {
+                (Ok(response), _) => response,
+                // The server's Location, not the caller, made this request
+                // impossible to build.
+                (Err(error), Some((status, request_id))) if error.is_builder() => {
+                    return Err(AttemptError::RedirectRefused {
+                        status,
+                        request_id,
+                        message: format!(
+                            "redirect to {} could not be requested",
+                            redirect::display_url(&target)
+                        ),
+                    });
+                }
+                (Err(error), _) => return Err(AttemptError::from(error)),
+            };
             let status = response.status();
             let headers = std::mem::take(response.headers_mut());
             if status.is_redirection() {
                 match redirect::next_hop(&call.method, status, &headers, &target) {
                     Ok(_) if redirects == redirect::MAX_REDIRECTS => {
-                        return Err(AttemptError::Redirect)
+                        return Err(AttemptError::RedirectRefused {
+                            status: status.as_u16(),
+                            request_id: response::request_id(&headers),
+                            message: format!(
+                                "the server redirected more than {} times",
+                                redirect::MAX_REDIRECTS
+                            ),
+                        })
                     }
                     Ok(next) => {
                         tracing::debug!(status = status.as_u16(), "following a redirect");
                         redirects += 1;
+                        last_redirect = Some((status.as_u16(), response::request_id(&headers)));
                         target = next;
                         continue;
                     }

@@ -1,4 +1,4 @@
-//! Which redirects the transport follows.
+//! The rules for following redirects.
 //!
 //! reqwest's own redirect handling is off, because its policy cannot see the
 //! request method. It would resend a POST redirected by a 301 or 302 as a
@@ -37,24 +37,39 @@ pub(super) fn next_hop(
     let location = String::from_utf8_lossy(location.as_bytes());
     let Ok(next) = current.join(&location) else {
         return Err(format!(
-            "{} {reason} to {location:?}, which is not a valid URL",
+            "{} {reason} to a Location that is not a valid URL",
             status.as_u16()
         ));
     };
     if next.origin() != current.origin() {
         return Err(format!(
-            "redirect to {next} was not followed: the client follows redirects only \
-             within the scheme, host and port of the request"
+            "redirect to {} was not followed: the client follows redirects only \
+             within the scheme, host and port of the request",
+            display_url(&next)
         ));
     }
     if turns_into_get && !matches!(*method, Method::GET | Method::HEAD) {
         return Err(format!(
-            "redirect to {next} was not followed: a {} would resend the {method} as a \
+            "redirect to {} was not followed: a {} would resend the {method} as a \
              GET without its body",
+            display_url(&next),
             status.as_u16()
         ));
     }
     Ok(next)
+}
+
+/// Returns a URL for an error message without its user info, query and
+/// fragment, where a server-chosen Location could carry a secret.
+pub(super) fn display_url(url: &Url) -> String {
+    let mut shown = url.clone();
+    shown.set_query(None);
+    shown.set_fragment(None);
+    // Only URLs that cannot be a base reject these, and a redirect target
+    // joined onto an HTTP URL always can.
+    let _ = shown.set_username("");
+    let _ = shown.set_password(None);
+    shown.to_string()
 }
 
 #[cfg(test)]
@@ -130,5 +145,14 @@ mod tests {
                 "{method} {status} {location:?}: {reason}"
             );
         }
+    }
+
+    #[test]
+    fn refusal_hides_query_and_user_info() {
+        let location = "http://user:pass@127.0.0.1:9/x?token=secret#part";
+        let reason = hop(Method::GET, 302, Some(location)).unwrap_err();
+        assert!(reason.contains("http://127.0.0.1:9/x "), "{reason}");
+        assert!(!reason.contains("secret"), "{reason}");
+        assert!(!reason.contains("pass"), "{reason}");
     }
 }
