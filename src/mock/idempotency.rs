@@ -61,7 +61,8 @@ impl StoredResponse {
 pub(crate) struct IdempotencyStore {
     entries: HashMap<Scope, StoredResponse>,
     order: VecDeque<Scope>,
-    gates: HashMap<Scope, Arc<AsyncMutex<()>>>,
+    /// Gates by key, each with the number of requests holding or awaiting it.
+    gates: HashMap<Scope, (Arc<AsyncMutex<()>>, usize)>,
     stored_bytes: usize,
     byte_budget: usize,
 }
@@ -102,25 +103,32 @@ impl IdempotencyStore {
         }
     }
 
-    /// Returns the gate of a key, creating it for the first request.
+    /// Returns the gate of a key, creating it for the first request, and
+    /// counts the caller as one of its users.
     fn gate(&mut self, scope: &Scope) -> Arc<AsyncMutex<()>> {
-        Arc::clone(self.gates.entry(scope.clone()).or_default())
+        let (gate, users) = self.gates.entry(scope.clone()).or_default();
+        *users += 1;
+        Arc::clone(gate)
     }
 
-    /// Removes the gate of a key once no request other than the caller's
-    /// owns or awaits it. Gates are cloned only under the store's lock, so
-    /// the count cannot grow while this runs.
-    fn release(&mut self, scope: &Scope, gate: &Arc<AsyncMutex<()>>) {
-        let only_caller_left = self
-            .gates
-            .get(scope)
-            .is_some_and(|stored| Arc::ptr_eq(stored, gate) && Arc::strong_count(gate) == 2);
-        if only_caller_left {
+    /// Stops counting the caller as a user of the gate of a key, and removes
+    /// the gate when it was the last one.
+    fn release(&mut self, scope: &Scope) {
+        let Some((_, users)) = self.gates.get_mut(scope) else {
+            return;
+        };
+        *users -= 1;
+        if *users == 0 {
             self.gates.remove(scope);
         }
     }
 
     fn insert(&mut self, scope: Scope, response: StoredResponse) {
+        // Checked first, so that the eviction below cannot drop every other
+        // key on its way to this one.
+        if response.size() > self.byte_budget {
+            return;
+        }
         self.stored_bytes += response.size();
         match self.entries.insert(scope.clone(), response) {
             Some(replaced) => self.stored_bytes -= replaced.size(),
@@ -165,9 +173,7 @@ impl KeyTurn {
 impl Drop for KeyTurn {
     fn drop(&mut self) {
         self.guard = None;
-        lock(&self.shared.store)
-            .idempotency
-            .release(&self.scope, &self.gate);
+        lock(&self.shared.store).idempotency.release(&self.scope);
     }
 }
 
@@ -376,10 +382,18 @@ mod tests {
 
     #[test]
     fn response_above_byte_budget_is_not_kept() {
-        let mut store = IdempotencyStore::with_byte_budget(4);
-        store.insert(scope("k"), stored("{}"));
-        assert!(store.entries.is_empty());
-        assert_eq!(store.stored_bytes, 0);
+        let entry_size = stored("{}").size();
+        let mut store = IdempotencyStore::with_byte_budget(2 * entry_size);
+        store.insert(scope("small"), stored("{}"));
+        store.insert(scope("large"), stored("{\"padding\": \"0123456789\"}"));
+        assert!(matches!(
+            store.lookup(&scope("large"), PATH, b"{}"),
+            Lookup::Miss
+        ));
+        assert!(matches!(
+            store.lookup(&scope("small"), PATH, b"{}"),
+            Lookup::Replay(_)
+        ));
     }
 
     #[tokio::test]
