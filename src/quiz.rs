@@ -181,13 +181,14 @@ impl QuizAttempt {
     /// Submitting again, for example after a [`APIError::Network`] error
     /// whose request may have arrived, sends the same key and time: a
     /// server that honours `Idempotency-Key` scores the attempt once and
-    /// returns the same result.
+    /// returns the same result. The time is fixed by the first call of this
+    /// method, even one that failed before sending.
     ///
     /// # Errors
     ///
     /// The errors of [`QuizManager::submit`], and [`APIError::Validation`]
     /// (409) when an answer changed after an earlier submit of this attempt
-    /// reached the server.
+    /// succeeded on the server, whether or not its response arrived.
     pub async fn submit(&self) -> Result<QuizResult> {
         let answers = self
             .quiz

@@ -683,3 +683,32 @@ async fn same_tokens_restored_keep_login() {
     let stored = client.auth().tokens().unwrap();
     assert_eq!(stored.access_token.expose_secret(), "fresh");
 }
+
+#[tokio::test]
+async fn login_during_refresh_ends_the_call() {
+    let (server, client) = rotating_refresh_server(Duration::from_millis(200)).await;
+    let call = tokio::spawn({
+        let client = client.clone();
+        async move { client.quizzes().get("quiz-1").await }
+    });
+    refresh_arrived(&server).await;
+
+    client
+        .auth()
+        .restore_tokens(Tokens::new("other", Some("refresh-other".into())))
+        .unwrap();
+    let result = call.await.unwrap();
+
+    assert!(
+        matches!(result, Err(APIError::Authentication(_))),
+        "{result:?}"
+    );
+    let requests = server.received_requests().await.unwrap();
+    let sent_as_other = requests.iter().any(|request| {
+        request
+            .headers
+            .get("authorization")
+            .is_some_and(|value| value == "Bearer other")
+    });
+    assert!(!sent_as_other, "the call was replayed with the other login");
+}

@@ -146,8 +146,16 @@ impl Transport {
             return Ok(session);
         }
         tracing::info!("session changed during the token refresh, discarding the new tokens");
-        self.tokens.session().ok_or_else(|| {
-            APIError::authentication("logged out while the access token was being refreshed")
+        // The call started under the old session, so it is not sent again
+        // with another login's token.
+        Err(match self.tokens.session() {
+            Some(_) => APIError::authentication(
+                "another login replaced the session while its token was being refreshed, \
+                 so the call was not sent again",
+            ),
+            None => {
+                APIError::authentication("logged out while the access token was being refreshed")
+            }
         })
     }
 }
