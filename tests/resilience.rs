@@ -628,8 +628,11 @@ async fn cancelled_caller_keeps_refreshed_tokens() {
     assert_eq!(refresh_requests(&server).await, 1);
 }
 
-#[tokio::test]
-async fn logout_during_refresh_stays_logged_out() {
+/// Starts a GET that meets an expired token, runs `change` while the server
+/// holds the refresh response back, and returns the GET's result.
+async fn call_with_change_during_refresh(
+    change: impl FnOnce(&Client),
+) -> (MockServer, Client, toolboxai::Result<toolboxai::Quiz>) {
     let (server, client) = rotating_refresh_server(Duration::from_millis(200)).await;
     let call = tokio::spawn({
         let client = client.clone();
@@ -637,8 +640,22 @@ async fn logout_during_refresh_stays_logged_out() {
     });
     refresh_arrived(&server).await;
 
-    client.auth().logout();
+    change(&client);
     let result = call.await.unwrap();
+    (server, client, result)
+}
+
+fn restore_other_login(client: &Client) {
+    client
+        .auth()
+        .restore_tokens(Tokens::new("other", Some("refresh-other".into())))
+        .unwrap();
+}
+
+#[tokio::test]
+async fn logout_during_refresh_stays_logged_out() {
+    let (_server, client, result) =
+        call_with_change_during_refresh(|client| client.auth().logout()).await;
 
     assert!(
         matches!(result, Err(APIError::Authentication(_))),
@@ -649,18 +666,7 @@ async fn logout_during_refresh_stays_logged_out() {
 
 #[tokio::test]
 async fn login_during_refresh_is_kept() {
-    let (server, client) = rotating_refresh_server(Duration::from_millis(200)).await;
-    let call = tokio::spawn({
-        let client = client.clone();
-        async move { client.quizzes().get("quiz-1").await }
-    });
-    refresh_arrived(&server).await;
-
-    client
-        .auth()
-        .restore_tokens(Tokens::new("other", Some("refresh-other".into())))
-        .unwrap();
-    let _ = call.await.unwrap();
+    let (_server, client, _) = call_with_change_during_refresh(restore_other_login).await;
 
     let stored = client.auth().tokens().unwrap();
     assert_eq!(stored.access_token.expose_secret(), "other");
@@ -668,16 +674,11 @@ async fn login_during_refresh_is_kept() {
 
 #[tokio::test]
 async fn same_tokens_restored_keep_login() {
-    let (server, client) = rotating_refresh_server(Duration::from_millis(200)).await;
-    let saved = client.auth().tokens().unwrap();
-    let call = tokio::spawn({
-        let client = client.clone();
-        async move { client.quizzes().get("quiz-1").await }
-    });
-    refresh_arrived(&server).await;
-
-    client.auth().restore_tokens(saved).unwrap();
-    let result = call.await.unwrap();
+    let (_server, client, result) = call_with_change_during_refresh(|client| {
+        let saved = client.auth().tokens().unwrap();
+        client.auth().restore_tokens(saved).unwrap();
+    })
+    .await;
 
     assert!(result.is_ok(), "{result:?}");
     let stored = client.auth().tokens().unwrap();
@@ -686,18 +687,7 @@ async fn same_tokens_restored_keep_login() {
 
 #[tokio::test]
 async fn login_during_refresh_ends_the_call() {
-    let (server, client) = rotating_refresh_server(Duration::from_millis(200)).await;
-    let call = tokio::spawn({
-        let client = client.clone();
-        async move { client.quizzes().get("quiz-1").await }
-    });
-    refresh_arrived(&server).await;
-
-    client
-        .auth()
-        .restore_tokens(Tokens::new("other", Some("refresh-other".into())))
-        .unwrap();
-    let result = call.await.unwrap();
+    let (server, _client, result) = call_with_change_during_refresh(restore_other_login).await;
 
     assert!(
         matches!(result, Err(APIError::Authentication(_))),
