@@ -204,6 +204,8 @@ impl ClientBuilder {
     /// scheme, the WebSocket heartbeat timeout is zero, or the HTTP client
     /// cannot be created.
     pub fn build(self) -> Result<Client> {
+        // NOTE: only zero is rejected. A timeout shorter than a round trip,
+        // such as 1 µs, still passes and drops every connection at a ping.
         if self.websocket.heartbeat_timeout.is_zero() {
             return Err(APIError::Configuration(
                 "WebSocket heartbeat timeout is zero, so every connection would be \

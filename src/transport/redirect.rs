@@ -62,14 +62,14 @@ pub(super) fn next_hop(
 /// Returns a URL for an error message without its user info, query and
 /// fragment, where a server-chosen Location could carry a secret.
 pub(super) fn display_url(url: &Url) -> String {
-    let mut shown = url.clone();
-    shown.set_query(None);
-    shown.set_fragment(None);
+    let mut redacted = url.clone();
+    redacted.set_query(None);
+    redacted.set_fragment(None);
     // Only URLs that cannot be a base reject these, and a redirect target
     // joined onto an HTTP URL always can.
-    let _ = shown.set_username("");
-    let _ = shown.set_password(None);
-    shown.to_string()
+    let _ = redacted.set_username("");
+    let _ = redacted.set_password(None);
+    redacted.to_string()
 }
 
 #[cfg(test)]

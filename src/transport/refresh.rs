@@ -33,9 +33,9 @@ use crate::auth::{Session, Tokens};
 use crate::error::{APIError, ErrorDetails, Result};
 use crate::models::{RefreshRequest, TokenResponse};
 
-/// The future of [`Transport::refresh_session`], boxed because `send` calls
-/// it and it calls `send`, and marked `Send` because the compiler cannot
-/// infer that through the cycle.
+/// The future of [`Transport::refresh_session`]. It is boxed because `send`
+/// and `refresh_session` call each other, and marked `Send` because the
+/// compiler cannot infer that through the cycle.
 pub(crate) type RefreshFuture<'a> = Pin<Box<dyn Future<Output = Result<Arc<Session>>> + Send + 'a>>;
 
 #[derive(Debug, Default)]
