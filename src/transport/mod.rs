@@ -118,10 +118,10 @@ impl Transport {
     async fn send_in_span<T: DeserializeOwned>(&self, call: Call, url: Url) -> Result<T> {
         let policy = call.retry.as_ref().unwrap_or(&self.config.retry);
         let mut schedule = policy.schedule();
-        let idempotency_key = match &call.idempotency_key {
-            Some(key) => Some(key.clone()),
-            None => (call.method == Method::POST).then(new_idempotency_key),
-        };
+        let idempotency_key = call
+            .idempotency_key
+            .clone()
+            .or_else(|| (call.method == Method::POST).then(new_idempotency_key));
         let started = Instant::now();
         let mut replayed_after_refresh = false;
         let mut attempt = 0;
